@@ -1,0 +1,507 @@
+"""Convex values in Python: the type mapping, ids, the total order, sizes and limits.
+
+Implements convex-semantics.md §1.1–§1.6. The mapping (written down in
+``docs/values.md``):
+
+=============  ===========================================================
+Convex         Python
+=============  ===========================================================
+null           ``None``
+int64          ``int`` (not ``bool``), range-checked to −2^63..2^63−1
+float64        ``float`` (every IEEE double: NaN, ±inf, −0.0)
+boolean        ``bool``
+string         ``str`` (valid Unicode: no lone surrogates)
+bytes          ``bytes``
+array          ``list``
+object         ``dict`` with ``str`` keys
+Id             :class:`Id`, a ``str`` that also knows its table
+=============  ===========================================================
+
+An ``int`` is always an int64 *value*; a float64 *validator* accepts an ``int``
+that a double represents exactly and stores it as ``float`` (see
+``validators.py``). Python's ``==`` is the wrong equality for Convex values
+(``1 == 1.0 == True``, ``-0.0 == 0.0``, ``nan != nan``), so use
+:func:`values_equal` and :func:`compare`.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import struct
+from collections.abc import Mapping
+from typing import Any, Final, TypeAlias
+
+from convex_sim.errors import InvalidIdError, InvalidValueError
+
+INT64_MIN: Final = -(2**63)
+INT64_MAX: Final = 2**63 - 1
+
+MAX_ARRAY_LENGTH: Final = 8192
+MAX_OBJECT_FIELDS: Final = 1024
+MAX_FIELD_NAME_LENGTH: Final = 1024
+MAX_TOP_LEVEL_FIELD_NAME_LENGTH: Final = 64
+MAX_VALUE_NESTING: Final = 64
+MAX_DOCUMENT_NESTING: Final = 16
+MAX_DOCUMENT_SIZE: Final = 1 << 20
+
+SYSTEM_FIELDS: Final = ("_id", "_creationTime")
+
+Value: TypeAlias = Any
+"""A Convex value. Typed as ``Any`` because the recursive union buys nothing
+at call sites; :func:`check_value` is what enforces the shape."""
+
+Document: TypeAlias = dict[str, Any]
+
+
+class _Missing:
+    """The absent field ("undefined"): sorts below null, indexes as lowest."""
+
+    _instance: _Missing | None = None
+
+    def __new__(cls) -> _Missing:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __reduce__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Final = _Missing()
+
+
+# --------------------------------------------------------------------------
+# Ids
+# --------------------------------------------------------------------------
+
+_ID_ALPHABET: Final = "0123456789abcdefghjkmnpqrstvwxyz"
+_ID_DECODE: Final = {c: i for i, c in enumerate(_ID_ALPHABET)}
+ID_RANDOM_BYTES: Final = 16
+
+
+class Id(str):
+    """A document id: an opaque string that also records which table it names.
+
+    Equal to (and hashes like) the plain string, so ids round-trip through
+    JSON, function arguments and other components as strings, as in Convex.
+    The table is also encoded inside the string (see :func:`make_id_string`),
+    which is how a plain string is resolved back to its table.
+    """
+
+    table: str
+
+    def __new__(cls, value: str, table: str) -> Id:
+        self = super().__new__(cls, value)
+        self.table = table
+        return self
+
+    def __repr__(self) -> str:
+        return f"Id({str.__repr__(self)}, table={self.table!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Id, (str(self), self.table))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Id:
+        return self
+
+    def __copy__(self) -> Id:
+        return self
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def _fletcher16(data: bytes) -> bytes:
+    a = b = 0
+    for byte in data:
+        a = (a + byte) % 255
+        b = (b + a) % 255
+    return bytes((b, a))
+
+
+def make_id_string(table_number: int, internal: bytes) -> str:
+    """Encode a table number and random internal bytes as an id string.
+
+    Random bytes first, so ids sort in effectively random order (§1.6), then
+    the table number, then a checksum so a mistyped id is rejected.
+    """
+    if len(internal) != ID_RANDOM_BYTES:
+        raise ValueError(f"internal id must be {ID_RANDOM_BYTES} bytes")
+    payload = internal + _varint(table_number)
+    raw = payload + _fletcher16(payload)
+    number = int.from_bytes(raw, "big")
+    nbits = len(raw) * 8
+    nchars = (nbits + 4) // 5
+    number <<= nchars * 5 - nbits
+    chars = []
+    for _ in range(nchars):
+        chars.append(_ID_ALPHABET[number & 31])
+        number >>= 5
+    return "".join(reversed(chars))
+
+
+def decode_id_string(text: str) -> int | None:
+    """The table number encoded in ``text``, or ``None`` if it is not an id."""
+    if not 30 <= len(text) <= 40:
+        return None
+    number = 0
+    for char in text:
+        digit = _ID_DECODE.get(char)
+        if digit is None:
+            return None
+        number = (number << 5) | digit
+    nbytes = len(text) * 5 // 8
+    number >>= len(text) * 5 - nbytes * 8
+    raw = number.to_bytes(nbytes, "big")
+    payload, checksum = raw[:-2], raw[-2:]
+    if len(payload) <= ID_RANDOM_BYTES or _fletcher16(payload) != checksum:
+        return None
+    table_number = 0
+    shift = 0
+    for index, byte in enumerate(payload[ID_RANDOM_BYTES:]):
+        table_number |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            if ID_RANDOM_BYTES + index + 1 != len(payload):
+                return None
+            return table_number
+    return None
+
+
+def require_id(value: Any, *, where: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidIdError(f"{where}: expected an id string, got {type_name(value)}")
+    return value
+
+
+# --------------------------------------------------------------------------
+# Type names and checks
+# --------------------------------------------------------------------------
+
+
+def type_name(value: Any) -> str:
+    """The Convex name of a Python value's type, for error messages."""
+    if value is None:
+        return "null"
+    if value is MISSING:
+        return "undefined"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "int64"
+    if isinstance(value, float):
+        return "float64"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bytes):
+        return "bytes"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return f"Python {type(value).__name__} (not a Convex value)"
+
+
+def check_field_name(name: Any, *, path: str) -> None:
+    if not isinstance(name, str):
+        raise InvalidValueError(
+            f"Object field names must be strings, got {type(name).__name__} {name!r}",
+            path=path,
+        )
+    if len(name) > MAX_FIELD_NAME_LENGTH:
+        raise InvalidValueError(
+            f"Field name {name[:40]!r}... is longer than {MAX_FIELD_NAME_LENGTH} characters",
+            path=path,
+        )
+    if name.startswith("$"):
+        raise InvalidValueError(
+            f"Field name {name!r} starts with a '$', which is reserved", path=path
+        )
+    for char in name:
+        if not " " <= char <= "~":
+            raise InvalidValueError(
+                f"Field name {name!r} has {char!r}: field names must be printable ASCII",
+                path=path,
+            )
+
+
+def _child_path(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    if key.isidentifier():
+        return f"{path}.{key}"
+    return f"{path}[{key!r}]"
+
+
+child_path = _child_path
+
+
+def check_value(value: Any, *, path: str = "", max_depth: int = MAX_VALUE_NESTING) -> None:
+    """Raise :class:`InvalidValueError` unless ``value`` is a Convex value.
+
+    Checks types, the int64 range, valid Unicode, field names, array length,
+    field count and nesting depth (§1.1, §1.4, §1.5).
+    """
+    _check(value, path, max_depth)
+
+
+def _check(value: Any, path: str, depth_left: int) -> None:
+    kind = type(value)
+    if value is None or kind is bool or kind is float or kind is bytes or kind is Id:
+        return
+    if kind is str:
+        _check_unicode(value, path)
+        return
+    if kind is int:
+        if not INT64_MIN <= value <= INT64_MAX:
+            raise InvalidValueError(f"Integer {value} does not fit in an int64", path=path)
+        return
+    if kind is list:
+        if depth_left <= 0:
+            raise InvalidValueError("Value is nested too deeply", path=path)
+        if len(value) > MAX_ARRAY_LENGTH:
+            raise InvalidValueError(
+                f"Array has {len(value)} elements; the limit is {MAX_ARRAY_LENGTH}", path=path
+            )
+        for index, item in enumerate(value):
+            _check(item, _child_path(path, index), depth_left - 1)
+        return
+    if kind is dict:
+        if depth_left <= 0:
+            raise InvalidValueError("Value is nested too deeply", path=path)
+        if len(value) > MAX_OBJECT_FIELDS:
+            raise InvalidValueError(
+                f"Object has {len(value)} fields; the limit is {MAX_OBJECT_FIELDS}", path=path
+            )
+        for key, item in value.items():
+            check_field_name(key, path=path)
+            _check(item, _child_path(path, key), depth_left - 1)
+        return
+    # Subclasses (other than Id) are rejected on purpose: a value must survive
+    # a round trip through storage unchanged, and a subclass would not.
+    if isinstance(value, str):
+        _check_unicode(value, path)
+        return
+    if value is MISSING:
+        raise InvalidValueError(
+            "undefined is not a Convex value (omit the field instead)", path=path
+        )
+    if isinstance(value, tuple):
+        raise InvalidValueError("Tuples are not Convex values; use a list", path=path)
+    raise InvalidValueError(f"{type_name(value)} cannot be stored", path=path)
+
+
+def _check_unicode(text: str, path: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise InvalidValueError(
+            f"String contains a lone surrogate at index {error.start}; "
+            "strings must be valid Unicode",
+            path=path,
+        ) from None
+
+
+# --------------------------------------------------------------------------
+# Documents
+# --------------------------------------------------------------------------
+
+
+def check_document_fields(doc: Mapping[str, Any], *, table: str, allow_system: bool) -> None:
+    """Top-level field rules (§1.4): ≤ 64 chars, no ``_`` prefix except system fields."""
+    for name in doc:
+        where = f"in table {table!r}"
+        if not isinstance(name, str):
+            raise InvalidValueError(f"Document field names must be strings {where}, got {name!r}")
+        if name.startswith("_"):
+            if name in SYSTEM_FIELDS and allow_system:
+                continue
+            raise InvalidValueError(
+                f"Field {name!r} {where} starts with '_', which is reserved for system fields"
+            )
+        if len(name) > MAX_TOP_LEVEL_FIELD_NAME_LENGTH:
+            raise InvalidValueError(
+                f"Top-level field {name[:40]!r}... {where} is longer than "
+                f"{MAX_TOP_LEVEL_FIELD_NAME_LENGTH} characters"
+            )
+
+
+def check_document(doc: Mapping[str, Any], *, table: str) -> None:
+    """A complete stored document: field rules, value rules, depth 16 and 1 MiB (§1.5)."""
+    check_document_fields(doc, table=table, allow_system=True)
+    check_value(dict(doc), max_depth=MAX_DOCUMENT_NESTING)
+    size = value_size(dict(doc))
+    if size > MAX_DOCUMENT_SIZE:
+        raise InvalidValueError(
+            f"Document in table {table!r} is {size} bytes; the limit is {MAX_DOCUMENT_SIZE}"
+        )
+
+
+def value_size(value: Any) -> int:
+    """Size as Convex counts it for limits (§1.5)."""
+    if value is None or isinstance(value, bool):
+        return 1
+    if isinstance(value, int | float):
+        return 9
+    if isinstance(value, str):
+        return 2 + len(value.encode("utf-8"))
+    if isinstance(value, bytes):
+        return 2 + len(value)
+    if isinstance(value, list):
+        return 2 + sum(value_size(item) for item in value)
+    if isinstance(value, dict):
+        return 2 + sum(len(k.encode()) + 1 + value_size(item) for k, item in value.items())
+    raise InvalidValueError(f"{type_name(value)} has no Convex size")
+
+
+def copy_value(value: Any) -> Any:
+    """A deep copy of a Convex value, cheap for scalars.
+
+    Documents handed to user code are copies, so a handler that mutates what
+    it read cannot corrupt the store.
+    """
+    kind = type(value)
+    if kind is dict:
+        return {k: copy_value(item) for k, item in value.items()}
+    if kind is list:
+        return [copy_value(item) for item in value]
+    return value
+
+
+# --------------------------------------------------------------------------
+# Total order (§1.2, §1.3)
+# --------------------------------------------------------------------------
+
+_RANK_MISSING, _RANK_NULL, _RANK_INT, _RANK_FLOAT, _RANK_BOOL = 0, 1, 2, 3, 4
+_RANK_STR, _RANK_BYTES, _RANK_ARRAY, _RANK_OBJECT = 5, 6, 7, 8
+
+
+def _rank(value: Any) -> int:
+    if value is MISSING:
+        return _RANK_MISSING
+    if value is None:
+        return _RANK_NULL
+    if isinstance(value, bool):
+        return _RANK_BOOL
+    if isinstance(value, int):
+        return _RANK_INT
+    if isinstance(value, float):
+        return _RANK_FLOAT
+    if isinstance(value, str):
+        return _RANK_STR
+    if isinstance(value, bytes):
+        return _RANK_BYTES
+    if isinstance(value, list):
+        return _RANK_ARRAY
+    if isinstance(value, dict):
+        return _RANK_OBJECT
+    raise InvalidValueError(f"{type_name(value)} has no place in the Convex order")
+
+
+def float_total_order_key(value: float) -> int:
+    """An unsigned integer that orders doubles as IEEE 754 ``totalOrder`` does."""
+    bits: int = struct.unpack(">Q", struct.pack(">d", value))[0]
+    if bits & (1 << 63):
+        return bits ^ 0xFFFF_FFFF_FFFF_FFFF
+    return bits | (1 << 63)
+
+
+def _cmp(a: Any, b: Any) -> int:
+    return int(a > b) - int(a < b)
+
+
+def compare(a: Any, b: Any) -> int:
+    """−1, 0 or 1 as ``a`` sorts before, with, or after ``b`` in Convex order.
+
+    ``MISSING`` (an absent field) is accepted on either side.
+    """
+    rank_a, rank_b = _rank(a), _rank(b)
+    if rank_a != rank_b:
+        return _cmp(rank_a, rank_b)
+    if rank_a in (_RANK_INT, _RANK_BOOL, _RANK_BYTES):
+        return _cmp(a, b)
+    if rank_a == _RANK_FLOAT:
+        return _cmp(float_total_order_key(a), float_total_order_key(b))
+    if rank_a == _RANK_STR:
+        return _cmp(a.encode("utf-8"), b.encode("utf-8"))
+    if rank_a == _RANK_ARRAY:
+        for item_a, item_b in zip(a, b, strict=False):
+            result = compare(item_a, item_b)
+            if result:
+                return result
+        return _cmp(len(a), len(b))
+    if rank_a == _RANK_OBJECT:
+        items_a = sorted(a.items(), key=lambda kv: kv[0].encode())
+        items_b = sorted(b.items(), key=lambda kv: kv[0].encode())
+        for (key_a, item_a), (key_b, item_b) in zip(items_a, items_b, strict=False):
+            result = _cmp(key_a.encode(), key_b.encode()) or compare(item_a, item_b)
+            if result:
+                return result
+        return _cmp(len(items_a), len(items_b))
+    return 0  # MISSING and null are singletons
+
+
+def values_equal(a: Any, b: Any) -> bool:
+    """Convex equality: ``1`` ≠ ``1.0``, ``-0.0`` ≠ ``0.0``, identical NaNs equal."""
+    return compare(a, b) == 0
+
+
+# --------------------------------------------------------------------------
+# JSON (Convex's JSON format, used for trace export)
+# --------------------------------------------------------------------------
+
+
+def to_json(value: Any) -> Any:
+    """Convex JSON: int64 as ``{"$integer": b64}``, non-finite/−0 floats as ``{"$float": b64}``."""
+    if value is None or isinstance(value, bool | str):
+        return str(value) if isinstance(value, Id) else value
+    if isinstance(value, int):
+        return {"$integer": base64.b64encode(struct.pack("<q", value)).decode()}
+    if isinstance(value, float):
+        if math.isfinite(value) and not (value == 0 and math.copysign(1, value) < 0):
+            return value
+        return {"$float": base64.b64encode(struct.pack("<d", value)).decode()}
+    if isinstance(value, bytes):
+        return {"$bytes": base64.b64encode(value).decode()}
+    if isinstance(value, list):
+        return [to_json(item) for item in value]
+    if isinstance(value, dict):
+        return {key: to_json(item) for key, item in value.items()}
+    raise InvalidValueError(f"{type_name(value)} cannot be written as Convex JSON")
+
+
+def from_json(data: Any) -> Any:
+    """The inverse of :func:`to_json` (ids come back as plain strings)."""
+    if data is None or isinstance(data, bool | str):
+        return data
+    if isinstance(data, int):
+        # Plain JSON numbers are float64 in Convex JSON.
+        return float(data)
+    if isinstance(data, float):
+        return data
+    if isinstance(data, list):
+        return [from_json(item) for item in data]
+    if isinstance(data, dict):
+        if len(data) == 1:
+            ((key, payload),) = data.items()
+            if key == "$integer":
+                return struct.unpack("<q", base64.b64decode(payload))[0]
+            if key == "$float":
+                return struct.unpack("<d", base64.b64decode(payload))[0]
+            if key == "$bytes":
+                return base64.b64decode(payload)
+        return {key: from_json(item) for key, item in data.items()}
+    raise InvalidValueError(f"{type(data).__name__} is not Convex JSON")

@@ -1,0 +1,129 @@
+"""The storage interface: committed, timestamped versions of documents.
+
+Why an interface: the in-memory store and the SQLite store must answer every
+read identically, so the transaction layer (and the property tests that pin
+its behaviour) talk only to this. Timestamps are integers that strictly
+increase with each commit; a read "as of ts" sees exactly the commits with a
+timestamp ≤ ts.
+
+Tables are numbered per deployment; ``namespace`` separates the app's tables
+("") from each component's (its mount path), which is how components get
+isolated tables with the same names.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from convex_sim.schema import IndexDefinition
+
+
+@dataclass(frozen=True, slots=True)
+class TableInfo:
+    number: int
+    namespace: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentWrite:
+    """One document's new committed state: ``document=None`` deletes it."""
+
+    table_number: int
+    doc_id: str
+    document: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class IndexChange:
+    """What a committed write did to one index: the keys of the old and new versions.
+
+    The OCC check compares both against read intervals (§4.4), so a change is
+    reported even when the key stayed the same.
+    """
+
+    table_number: int
+    index: str
+    old_key: bytes | None
+    new_key: bytes | None
+
+
+class Store(ABC):
+    """Committed history of every document, with index range scans as of any timestamp."""
+
+    @property
+    @abstractmethod
+    def latest_ts(self) -> int:
+        """The timestamp of the newest commit (0 before any)."""
+
+    @property
+    @abstractmethod
+    def oldest_readable_ts(self) -> int:
+        """Reads below this timestamp fail: their versions were pruned."""
+
+    @abstractmethod
+    def table_number(self, namespace: str, name: str, *, create: bool) -> int | None:
+        """The number of a table, allocating one when ``create`` (existence is separate)."""
+
+    @abstractmethod
+    def table_info(self, number: int) -> TableInfo | None: ...
+
+    @abstractmethod
+    def table_exists(self, number: int, ts: int) -> bool:
+        """Whether the table had been created (declared or inserted into) as of ``ts``."""
+
+    @abstractmethod
+    def declare_table(self, number: int) -> None:
+        """Mark a table as existing from the start of history (schema tables)."""
+
+    @abstractmethod
+    def define_index(self, table_number: int, index: IndexDefinition) -> None:
+        """Maintain ``index`` on the table from now on (back-filling current documents)."""
+
+    @abstractmethod
+    def indexes(self, table_number: int) -> Mapping[str, IndexDefinition]: ...
+
+    @abstractmethod
+    def get(self, doc_id: str, ts: int) -> dict[str, Any] | None:
+        """The document as of ``ts``. Callers must not mutate what is returned."""
+
+    @abstractmethod
+    def scan(
+        self,
+        table_number: int,
+        index: str,
+        start: bytes,
+        end: bytes | None,
+        *,
+        reverse: bool,
+        ts: int,
+    ) -> Iterator[tuple[bytes, dict[str, Any]]]:
+        """``(key, document)`` for every key in ``[start, end)`` as of ``ts``, in key order.
+
+        The iterator stays correct while other commits happen between its steps.
+        """
+
+    @abstractmethod
+    def commit(self, ts: int, writes: Sequence[DocumentWrite]) -> list[IndexChange]:
+        """Apply ``writes`` atomically at ``ts`` (> ``latest_ts``); tables written to now exist."""
+
+    @abstractmethod
+    def prune(self, floor_ts: int) -> None:
+        """Forget versions that no read at a timestamp ≥ ``floor_ts`` can see."""
+
+    @abstractmethod
+    def statistics(self) -> StoreStatistics:
+        """How much the store holds: for tests of pruning and for memory benchmarks."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStatistics:
+    documents: int
+    """Documents with any retained version (deleted ones until pruned)."""
+    versions: int
+    """Retained document versions, tombstones included."""
+    index_entries: int
+    """Retained (key, version) entries over all indexes."""

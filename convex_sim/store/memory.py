@@ -1,0 +1,261 @@
+"""The in-memory store: multi-version documents and multi-version sorted indexes.
+
+Each document keeps its list of ``(ts, version)`` (``None`` = deleted). Each
+index is a ``SortedDict`` from encoded key to that key's history of
+``(ts, doc_id or None)``: when a document's key changes at ts, its old key gets
+a ``None`` entry at ts and its new key a live one. A scan as of ts walks the
+keys in the interval and, for each, takes the newest entry at or before ts.
+
+Superseded versions and dead keys are queued as garbage with the timestamp at
+which they died; :meth:`MemoryStore.prune` drops those that no reader at or
+above the floor can see, so scans do not wade through tombstones.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
+from itertools import islice
+from typing import Any
+
+from sortedcontainers import SortedDict
+
+from convex_sim.errors import SnapshotTooOldError
+from convex_sim.index_keys import document_key
+from convex_sim.schema import (
+    BY_CREATION_TIME,
+    BY_CREATION_TIME_INDEX,
+    BY_ID,
+    BY_ID_INDEX,
+    IndexDefinition,
+)
+from convex_sim.store.base import (
+    DocumentWrite,
+    IndexChange,
+    Store,
+    StoreStatistics,
+    TableInfo,
+)
+
+_SCAN_CHUNK = 64
+
+# One key's history: [(ts, doc_id)] with doc_id None where the key died.
+_KeyHistory = list[tuple[int, str | None]]
+# One document's history: [(ts, document)] with None where it was deleted.
+_DocHistory = list[tuple[int, dict[str, Any] | None]]
+
+
+def _visible(history: list[tuple[int, Any]], ts: int) -> Any:
+    """The payload of the newest entry at or before ``ts`` (None if there is none)."""
+    last_ts, payload = history[-1]
+    if last_ts <= ts:
+        return payload
+    position = bisect_right(history, ts, key=lambda entry: entry[0])
+    return history[position - 1][1] if position else None
+
+
+class _Index:
+    __slots__ = ("definition", "entries")
+
+    def __init__(self, definition: IndexDefinition) -> None:
+        self.definition = definition
+        self.entries: SortedDict = SortedDict()
+
+
+class MemoryStore(Store):
+    """All history in Python dicts and sorted dicts; nothing survives the process."""
+
+    def __init__(self) -> None:
+        self._latest_ts = 0
+        self._floor_ts = 0
+        self._tables: dict[int, TableInfo] = {}
+        self._table_numbers: dict[tuple[str, str], int] = {}
+        self._table_created: dict[int, int] = {}
+        self._indexes: dict[int, dict[str, _Index]] = {}
+        self._documents: dict[str, _DocHistory] = {}
+        self._doc_tables: dict[str, int] = {}
+        self._dead_versions: deque[tuple[int, str]] = deque()
+        self._dead_keys: deque[tuple[int, _Index, bytes]] = deque()
+
+    # -- tables and indexes -------------------------------------------------
+
+    @property
+    def latest_ts(self) -> int:
+        return self._latest_ts
+
+    @property
+    def oldest_readable_ts(self) -> int:
+        return self._floor_ts
+
+    def table_number(self, namespace: str, name: str, *, create: bool) -> int | None:
+        number = self._table_numbers.get((namespace, name))
+        if number is None and create:
+            number = len(self._tables) + 1
+            self._tables[number] = TableInfo(number, namespace, name)
+            self._table_numbers[(namespace, name)] = number
+            self._indexes[number] = {
+                BY_ID: _Index(BY_ID_INDEX),
+                BY_CREATION_TIME: _Index(BY_CREATION_TIME_INDEX),
+            }
+        return number
+
+    def table_info(self, number: int) -> TableInfo | None:
+        return self._tables.get(number)
+
+    def table_exists(self, number: int, ts: int) -> bool:
+        created = self._table_created.get(number)
+        return created is not None and created <= ts
+
+    def declare_table(self, number: int) -> None:
+        self._table_created[number] = 0
+
+    def define_index(self, table_number: int, index: IndexDefinition) -> None:
+        indexes = self._indexes[table_number]
+        existing = indexes.get(index.name)
+        if existing is not None:
+            if existing.definition != index:
+                raise ValueError(f"index {index.name!r} is already defined differently")
+            return
+        built = _Index(index)
+        for doc_id, history in self._documents.items():
+            document = history[-1][1]
+            if document is not None and self._table_of(doc_id) == table_number:
+                key = document_key(document, index.key_fields)
+                built.entries[key] = [(history[-1][0], doc_id)]
+        indexes[index.name] = built
+
+    def indexes(self, table_number: int) -> Mapping[str, IndexDefinition]:
+        return {name: index.definition for name, index in self._indexes[table_number].items()}
+
+    def _table_of(self, doc_id: str) -> int | None:
+        return self._doc_tables.get(doc_id)
+
+    # -- reads --------------------------------------------------------------
+
+    def _check_ts(self, ts: int) -> None:
+        if ts < self._floor_ts:
+            raise SnapshotTooOldError(
+                f"timestamp {ts} is older than the oldest retained version ({self._floor_ts})"
+            )
+
+    def get(self, doc_id: str, ts: int) -> dict[str, Any] | None:
+        self._check_ts(ts)
+        history = self._documents.get(doc_id)
+        if history is None:
+            return None
+        document: dict[str, Any] | None = _visible(history, ts)
+        return document
+
+    def scan(
+        self,
+        table_number: int,
+        index: str,
+        start: bytes,
+        end: bytes | None,
+        *,
+        reverse: bool,
+        ts: int,
+    ) -> Iterator[tuple[bytes, dict[str, Any]]]:
+        self._check_ts(ts)
+        entries = self._indexes[table_number][index].entries
+        low, high = start, end
+        while True:
+            # Copy a chunk of keys, then re-seek after it: the sorted dict may
+            # change between our steps (other transactions commit).
+            keys = list(
+                islice(
+                    entries.irange(low, high, inclusive=(True, False), reverse=reverse),
+                    _SCAN_CHUNK,
+                )
+            )
+            for key in keys:
+                history = entries.get(key)
+                if history is None:
+                    continue
+                doc_id = _visible(history, ts)
+                if doc_id is None:
+                    continue
+                document = self.get(doc_id, ts)
+                if document is not None:
+                    yield key, document
+            if len(keys) < _SCAN_CHUNK:
+                return
+            if reverse:
+                high = keys[-1]
+            else:
+                low = keys[-1] + b"\x00"
+
+    # -- writes -------------------------------------------------------------
+
+    def commit(self, ts: int, writes: Sequence[DocumentWrite]) -> list[IndexChange]:
+        if ts <= self._latest_ts:
+            raise ValueError(f"commit timestamp {ts} is not after {self._latest_ts}")
+        changes: list[IndexChange] = []
+        for write in writes:
+            history = self._documents.get(write.doc_id)
+            old = history[-1][1] if history else None
+            new = write.document
+            if history is None:
+                history = self._documents[write.doc_id] = []
+                self._doc_tables[write.doc_id] = write.table_number
+            history.append((ts, new))
+            if old is not None:
+                self._dead_versions.append((ts, write.doc_id))
+            if new is not None and write.table_number not in self._table_created:
+                self._table_created[write.table_number] = ts
+            for index in self._indexes[write.table_number].values():
+                fields = index.definition.key_fields
+                old_key = None if old is None else document_key(old, fields)
+                new_key = None if new is None else document_key(new, fields)
+                if old_key != new_key:
+                    if old_key is not None:
+                        index.entries[old_key].append((ts, None))
+                        self._dead_keys.append((ts, index, old_key))
+                    if new_key is not None:
+                        index.entries.setdefault(new_key, []).append((ts, write.doc_id))
+                changes.append(
+                    IndexChange(write.table_number, index.definition.name, old_key, new_key)
+                )
+        self._latest_ts = ts
+        return changes
+
+    def prune(self, floor_ts: int) -> None:
+        floor_ts = min(floor_ts, self._latest_ts)
+        if floor_ts <= self._floor_ts:
+            return
+        self._floor_ts = floor_ts
+        while self._dead_versions and self._dead_versions[0][0] <= floor_ts:
+            _, doc_id = self._dead_versions.popleft()
+            history = self._documents.get(doc_id)
+            if history is not None:
+                _drop_invisible(history, floor_ts)
+                if len(history) == 1 and history[0][1] is None:
+                    del self._documents[doc_id]
+                    del self._doc_tables[doc_id]
+        while self._dead_keys and self._dead_keys[0][0] <= floor_ts:
+            _, index, key = self._dead_keys.popleft()
+            key_history = index.entries.get(key)
+            if key_history is not None:
+                _drop_invisible(key_history, floor_ts)
+                if len(key_history) == 1 and key_history[0][1] is None:
+                    del index.entries[key]
+
+    def statistics(self) -> StoreStatistics:
+        return StoreStatistics(
+            documents=len(self._documents),
+            versions=sum(len(history) for history in self._documents.values()),
+            index_entries=sum(
+                len(history)
+                for indexes in self._indexes.values()
+                for index in indexes.values()
+                for history in index.entries.values()
+            ),
+        )
+
+
+def _drop_invisible(history: list[tuple[int, Any]], floor_ts: int) -> None:
+    """Drop entries older than the newest one at or before ``floor_ts``."""
+    position = bisect_right(history, floor_ts, key=lambda entry: entry[0])
+    if position > 1:
+        del history[: position - 1]

@@ -1,0 +1,259 @@
+"""A transaction: a snapshot, the writes made on top of it, and what it read.
+
+Implements convex-semantics.md §3.4 (a transaction reads its own writes),
+§4.2 (the read set as key intervals per index) and the write layering that
+§5.2 needs for nested mutations. It knows nothing about validation, names or
+ids: that is ``db.py``. It knows nothing about commit order or conflicts
+either: that is ``database.py``, which compares :class:`ReadSet` intervals
+against the index changes of later commits.
+
+How reads are recorded (§4.2):
+
+* ``get`` and the point read of patch/replace/delete: ``[key, succ(key))`` on
+  ``by_id``, recorded whether or not the document exists;
+* a scan: from the range start (the range end, when descending) up to and
+  including the key of the last document handed out, grown as documents are
+  handed out; once the scan is exhausted, the whole range. Rows a filter
+  rejects were handed out, so they count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from convex_sim.errors import TransactionClosedError
+from convex_sim.index_keys import KEY_MAX, document_key, encode_value, key_successor
+from convex_sim.schema import BY_ID
+from convex_sim.store.base import DocumentWrite, IndexChange, Store
+
+IndexRef = tuple[int, str]
+"""(table number, index name)."""
+
+
+@dataclass(slots=True)
+class Interval:
+    """A half-open key interval ``[start, end)``, mutable so a scan can grow it in place."""
+
+    start: bytes
+    end: bytes
+
+    def contains(self, key: bytes) -> bool:
+        return self.start <= key < self.end
+
+    @property
+    def is_empty(self) -> bool:
+        return self.start >= self.end
+
+
+@dataclass
+class ReadSet:
+    """Every key interval a transaction read, per index (§4.2)."""
+
+    intervals: dict[IndexRef, list[Interval]] = field(default_factory=dict)
+
+    def add(self, table_number: int, index: str, start: bytes, end: bytes) -> Interval:
+        interval = Interval(start, end)
+        self.intervals.setdefault((table_number, index), []).append(interval)
+        return interval
+
+    def add_point(self, table_number: int, index: str, key: bytes) -> None:
+        self.add(table_number, index, key, key_successor(key))
+
+    def covers(self, table_number: int, index: str, key: bytes) -> bool:
+        intervals = self.intervals.get((table_number, index))
+        return intervals is not None and any(item.contains(key) for item in intervals)
+
+    def first_conflict(self, changes: list[IndexChange]) -> tuple[IndexChange, Interval] | None:
+        """The first committed index change whose old or new key lies in a read interval (§4.4)."""
+        for change in changes:
+            intervals = self.intervals.get((change.table_number, change.index))
+            if not intervals:
+                continue
+            for interval in intervals:
+                for key in (change.old_key, change.new_key):
+                    if key is not None and interval.contains(key):
+                        return change, interval
+        return None
+
+    def merged(self) -> dict[IndexRef, list[tuple[bytes, bytes]]]:
+        """Non-empty intervals per index, sorted, overlaps merged (for display and limits)."""
+        result: dict[IndexRef, list[tuple[bytes, bytes]]] = {}
+        for ref, intervals in self.intervals.items():
+            spans = sorted((i.start, i.end) for i in intervals if not i.is_empty)
+            merged: list[tuple[bytes, bytes]] = []
+            for start, end in spans:
+                if merged and start <= merged[-1][1]:
+                    if end > merged[-1][1]:
+                        merged[-1] = (merged[-1][0], end)
+                else:
+                    merged.append((start, end))
+            if merged:
+                result[ref] = merged
+        return result
+
+
+@dataclass(slots=True)
+class PendingWrite:
+    """A document's state as this transaction left it (``document=None``: deleted)."""
+
+    table_number: int
+    document: dict[str, Any] | None
+    keys: dict[str, bytes]
+
+
+class Transaction:
+    """Reads at ``snapshot_ts`` plus this transaction's own writes; records its read set.
+
+    ``read_only`` transactions (queries, snapshot reads) refuse writes.
+    """
+
+    def __init__(self, store: Store, snapshot_ts: int, *, read_only: bool = False) -> None:
+        self.store = store
+        self.snapshot_ts = snapshot_ts
+        self.read_only = read_only
+        self.read_set = ReadSet()
+        self.writes: dict[str, PendingWrite] = {}
+        self._undo: list[tuple[str, PendingWrite | None]] = []
+        self.closed = False
+
+    # -- reads --------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise TransactionClosedError(
+                "this transaction has already finished; a handler kept a reference "
+                "to ctx.db (or a query) past its own execution"
+            )
+
+    def get(self, table_number: int, doc_id: str, *, record: bool = True) -> dict[str, Any] | None:
+        """The document as this transaction sees it; records a point read on ``by_id``."""
+        self._check_open()
+        if record:
+            self.read_set.add_point(table_number, BY_ID, encode_value(doc_id))
+        pending = self.writes.get(doc_id)
+        if pending is not None:
+            return pending.document
+        return self.store.get(doc_id, self.snapshot_ts)
+
+    def scan(
+        self,
+        table_number: int,
+        index: str,
+        start: bytes,
+        end: bytes,
+        *,
+        reverse: bool,
+    ) -> Iterator[tuple[bytes, dict[str, Any]]]:
+        """Documents in ``[start, end)`` of an index, merged with pending writes, in order.
+
+        The read interval is registered now (empty) and grows as rows are handed out.
+        """
+        self._check_open()
+        interval = (
+            self.read_set.add(table_number, index, end, end)
+            if reverse
+            else self.read_set.add(table_number, index, start, start)
+        )
+        return self._scan(table_number, index, start, end, reverse, interval)
+
+    def _scan(
+        self,
+        table_number: int,
+        index: str,
+        start: bytes,
+        end: bytes,
+        reverse: bool,
+        interval: Interval,
+    ) -> Iterator[tuple[bytes, dict[str, Any]]]:
+        pending = sorted(
+            (
+                (write.keys[index], write.document)
+                for write in self.writes.values()
+                if write.table_number == table_number
+                and write.document is not None
+                and start <= write.keys[index] < end
+            ),
+            key=lambda item: item[0],
+            reverse=reverse,
+        )
+        stored = (
+            (key, document)
+            for key, document in self.store.scan(
+                table_number, index, start, end, reverse=reverse, ts=self.snapshot_ts
+            )
+            if document["_id"] not in self.writes
+        )
+        for key, document in _merge(stored, pending, reverse):
+            self._check_open()
+            if reverse:
+                interval.start = key
+            else:
+                interval.end = key_successor(key)
+            yield key, document
+        interval.start, interval.end = start, end
+
+    # -- writes -------------------------------------------------------------
+
+    def write(self, table_number: int, doc_id: str, document: dict[str, Any] | None) -> None:
+        """Stage ``document`` (None: delete) as the new state of ``doc_id``."""
+        self._check_open()
+        if self.read_only:
+            raise TransactionClosedError("a read-only transaction cannot write")
+        keys: dict[str, bytes] = {}
+        if document is not None:
+            for name, definition in self.store.indexes(table_number).items():
+                keys[name] = document_key(document, definition.key_fields)
+        self._undo.append((doc_id, self.writes.get(doc_id)))
+        self.writes[doc_id] = PendingWrite(table_number, document, keys)
+
+    def savepoint(self) -> int:
+        """A mark to roll back to: nested mutations are sub-transactions (§5.2)."""
+        return len(self._undo)
+
+    def rollback_to(self, mark: int) -> None:
+        """Undo every write staged since ``mark``; reads stay recorded (§5.3)."""
+        while len(self._undo) > mark:
+            doc_id, previous = self._undo.pop()
+            if previous is None:
+                del self.writes[doc_id]
+            else:
+                self.writes[doc_id] = previous
+
+    def document_writes(self) -> list[DocumentWrite]:
+        """What this transaction would commit, skipping writes that change nothing."""
+        result = []
+        for doc_id, pending in self.writes.items():
+            before = self.store.get(doc_id, self.snapshot_ts)
+            if before is None and pending.document is None:
+                continue  # inserted then deleted
+            result.append(DocumentWrite(pending.table_number, doc_id, pending.document))
+        return result
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _merge(
+    stored: Iterator[tuple[bytes, dict[str, Any]]],
+    pending: list[tuple[bytes, dict[str, Any]]],
+    reverse: bool,
+) -> Iterator[tuple[bytes, dict[str, Any]]]:
+    """Two key-ordered streams as one (keys are unique: they end with the document id)."""
+    position = 0
+    for key, document in stored:
+        while position < len(pending) and (
+            pending[position][0] > key if reverse else pending[position][0] < key
+        ):
+            yield pending[position]
+            position += 1
+        yield key, document
+    yield from pending[position:]
+
+
+def full_range() -> tuple[bytes, bytes]:
+    return b"", KEY_MAX
+
+
+__all__ = ["IndexRef", "Interval", "PendingWrite", "ReadSet", "Transaction", "full_range"]

@@ -13,6 +13,7 @@ after a thousand transactions as after a million.
 
 from __future__ import annotations
 
+import math
 from collections import Counter, deque
 from dataclasses import dataclass
 
@@ -63,6 +64,7 @@ class Database:
         self._log: deque[CommittedChange] = deque()
         self._live_snapshots: Counter[int] = Counter()
         self._last_ns = self.store.latest_ts
+        self._last_creation_time = -math.inf
 
     # -- snapshots ----------------------------------------------------------
 
@@ -75,9 +77,12 @@ class Database:
         self._live_snapshots[snapshot_ts] += 1
         return transaction
 
-    def begin_ns(self, now_ms: float) -> int:
-        """Begin timestamp (ns) for creation times: after the last commit, not behind the clock."""
-        return max(self.store.latest_ts + 1, int(now_ms * NANOS_PER_MS))
+    def creation_time_base(self, now_ms: float) -> float:
+        """Where a new transaction's creation times start: its begin time, after all before it."""
+        return max(now_ms, math.nextafter(self._last_creation_time, math.inf))
+
+    def note_creation_time(self, value: float) -> None:
+        self._last_creation_time = max(self._last_creation_time, value)
 
     def release(self, transaction: Transaction) -> None:
         """Forget a transaction that is over (committed, aborted or read-only)."""

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from convex_sim.checkpoint import Checkpoint
@@ -49,12 +49,34 @@ from convex_sim.values import (
 )
 
 
+class CreationTimes:
+    """The §1.7 counter of one transaction, shared by its nested calls.
+
+    It starts at the transaction's begin time and each insert takes the current
+    value and moves it to the next double, so creation times rise strictly
+    within a transaction; across transactions they follow start order.
+    """
+
+    def __init__(self, database: Database, now_ms: float) -> None:
+        self._database = database
+        self._next = database.creation_time_base(now_ms)
+
+    def take(self) -> float:
+        value = self._next
+        self._next = math.nextafter(value, math.inf)
+        self._database.note_creation_time(value)
+        return value
+
+
+Observer = Callable[[str, str, str], None]
+"""Told ``(operation, table, detail)`` after each database call, for the trace."""
+
+
 @dataclass
 class DbSession:
     """Everything one execution's ``ctx.db`` needs: its transaction, namespace and schema.
 
-    ``rng`` makes ids (seeded per execution, so ids replay); ``next_creation_time``
-    is the §1.7 counter.
+    ``rng`` makes ids (seeded per execution, so ids replay).
     """
 
     database: Database
@@ -62,13 +84,17 @@ class DbSession:
     namespace: str
     schema: Schema | None
     rng: random.Random
-    next_creation_time: float
+    creation_times: CreationTimes
+    observer: Observer | None = None
     paginated: bool = False
     system_writable: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def checkpoint(self, operation: str, detail: str = "") -> Checkpoint:
         return Checkpoint(operation, detail)
+
+    def observe(self, operation: str, table: str, detail: str = "") -> None:
+        if self.observer is not None:
+            self.observer(operation, table, detail)
 
     # -- names and ids ------------------------------------------------------
 
@@ -109,9 +135,7 @@ class DbSession:
         return Id(make_id_string(number, self.rng.randbytes(16)), table)
 
     def take_creation_time(self) -> float:
-        value = self.next_creation_time
-        self.next_creation_time = math.nextafter(value, math.inf)
-        return value
+        return self.creation_times.take()
 
 
 def _drop_missing(value: Any) -> Any:
@@ -175,6 +199,7 @@ class DatabaseReader:
                 f"got Id<{actual!r}>"
             )
         document = self._session.transaction.get(number, raw_id)
+        self._session.observe("db.get", actual, str(raw_id))
         return None if document is None else copy_value(document)
 
     def query(self, table: str) -> QueryInitializer:
@@ -219,8 +244,9 @@ class DatabaseWriter(DatabaseReader):
         assert number is not None
         doc_id = session.new_id(table, number)
         stored = {"_id": doc_id, "_creationTime": session.take_creation_time(), **validated}
-        check_document(stored, table=table)
-        session.transaction.write(number, doc_id, stored)
+        size = check_document(stored, table=table)
+        session.transaction.write(number, doc_id, stored, size=size)
+        session.observe("db.insert", table, str(doc_id))
         return doc_id
 
     async def patch(self, table_or_id: str, doc_id: Any, fields: Any = _NOTHING) -> None:
@@ -240,6 +266,7 @@ class DatabaseWriter(DatabaseReader):
                 merged[name] = _drop_missing(item)
         check_document_fields(merged, table=actual, allow_system=False)
         self._store(number, actual, raw_id, current, merged)
+        self._session.observe("db.patch", actual, str(raw_id))
 
     async def replace(self, table_or_id: str, doc_id: Any, document: Any = _NOTHING) -> None:
         """Replace the whole body, keeping ``_id`` and ``_creationTime`` (§3.2)."""
@@ -251,13 +278,15 @@ class DatabaseWriter(DatabaseReader):
         user_fields = {k: item for k, item in body.items() if not k.startswith("_")}
         check_document_fields(user_fields, table=actual, allow_system=False)
         self._store(number, actual, raw_id, current, user_fields)
+        self._session.observe("db.replace", actual, str(raw_id))
 
     async def delete(self, table_or_id: str, doc_id: Any = _NOTHING) -> None:
         """Delete the document; deleting a missing one is an error (§3.2)."""
         await self._session.checkpoint("db.delete", str(table_or_id))
         table, raw_id, _ = _split_table_and_id("delete", table_or_id, doc_id, ())
-        number, _, _ = self._load_for_write(table, raw_id, "delete", "Delete")
+        number, actual, _ = self._load_for_write(table, raw_id, "delete", "Delete")
         self._session.transaction.write(number, raw_id, None)
+        self._session.observe("db.delete", actual, str(raw_id))
 
     @property
     def system(self) -> DatabaseWriter:
@@ -332,10 +361,10 @@ class DatabaseWriter(DatabaseReader):
     ) -> None:
         validated = self._validate(table, user_fields)
         new = {"_id": current["_id"], "_creationTime": current["_creationTime"], **validated}
-        check_document(new, table=table)
+        size = check_document(new, table=table)
         if values_equal(new, current):
             return  # an identical patch/replace records no write (§3.2)
-        self._session.transaction.write(number, doc_id, new)
+        self._session.transaction.write(number, doc_id, new, size=size)
 
 
 def _args(value: Any) -> tuple[Any, ...]:

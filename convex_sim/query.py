@@ -141,6 +141,10 @@ class Query:
 
     # -- consuming ------------------------------------------------------------
 
+    def _observe(self, operation: str, returned: int) -> None:
+        index = self._explicit_index or "by_creation_time (full scan)"
+        self._session.observe(operation, self._table, f"{index}: {returned} returned")
+
     async def take(self, n: int) -> list[dict[str, Any]]:
         """The first ``n`` documents that pass the filters (§2.3)."""
         await self._session.checkpoint("db.query.take", self._table)
@@ -152,13 +156,16 @@ class Query:
             result.append(copy_value(document))
             if len(result) >= n:
                 break
+        self._observe("db.query.take", len(result))
         return result
 
     async def first(self) -> dict[str, Any] | None:
         await self._session.checkpoint("db.query.first", self._table)
         for _, document in self._rows():
             first: dict[str, Any] = copy_value(document)
+            self._observe("db.query.first", 1)
             return first
+        self._observe("db.query.first", 0)
         return None
 
     async def unique(self) -> dict[str, Any] | None:
@@ -172,11 +179,14 @@ class Query:
                     f"unique() query returned more than one result from table {self._table}:\n"
                     f" [{found[0]['_id']}, {found[1]['_id']}, ...]"
                 )
+        self._observe("db.query.unique", len(found))
         return copy_value(found[0]) if found else None
 
     async def collect(self) -> list[dict[str, Any]]:
         await self._session.checkpoint("db.query.collect", self._table)
-        return [copy_value(document) for _, document in self._rows()]
+        rows = [copy_value(document) for _, document in self._rows()]
+        self._observe("db.query.collect", len(rows))
+        return rows
 
     async def paginate(self, options: dict[str, Any]) -> dict[str, Any]:
         """One page: ``{"page", "isDone", "continueCursor"}``; once per execution (§2.4)."""
@@ -212,6 +222,7 @@ class Query:
             continue_cursor = _encode_cursor(end_key)
         else:
             continue_cursor = _encode_cursor(last_key if last_key is not None else b"")
+        self._observe("db.query.paginate", len(page))
         return {"page": page, "isDone": done, "continueCursor": continue_cursor}
 
     def __aiter__(self) -> AsyncIterator[dict[str, Any]]:

@@ -25,8 +25,17 @@ from typing import Any
 
 from convex_sim.errors import TransactionClosedError
 from convex_sim.index_keys import KEY_MAX, document_key, encode_value, key_successor
+from convex_sim.limits import (
+    MAX_BYTES_READ,
+    MAX_BYTES_WRITTEN,
+    MAX_DOCUMENTS_SCANNED,
+    MAX_DOCUMENTS_WRITTEN,
+    MAX_READ_INTERVALS,
+    LimitExceededError,
+)
 from convex_sim.schema import BY_ID
 from convex_sim.store.base import DocumentWrite, IndexChange, Store
+from convex_sim.values import value_size
 
 IndexRef = tuple[int, str]
 """(table number, index name)."""
@@ -117,6 +126,34 @@ class Transaction:
         self.writes: dict[str, PendingWrite] = {}
         self._undo: list[tuple[str, PendingWrite | None]] = []
         self.closed = False
+        self.documents_scanned = 0
+        self.bytes_read = 0
+        self.documents_written = 0
+        self.bytes_written = 0
+        self.read_intervals = 0
+
+    def _count_interval(self) -> None:
+        self.read_intervals += 1
+        if self.read_intervals > MAX_READ_INTERVALS:
+            raise LimitExceededError(
+                "TooManyReads",
+                f"this transaction read more than {MAX_READ_INTERVALS} index ranges",
+            )
+
+    def _count_read(self, document: dict[str, Any] | None) -> None:
+        self.documents_scanned += 1
+        if document is not None:
+            self.bytes_read += value_size(document)
+            if self.bytes_read > MAX_BYTES_READ:
+                raise LimitExceededError(
+                    "TooManyBytesRead", f"this transaction read more than {MAX_BYTES_READ} bytes"
+                )
+        if self.documents_scanned > MAX_DOCUMENTS_SCANNED:
+            raise LimitExceededError(
+                "TooManyDocumentsRead",
+                f"this transaction read more than {MAX_DOCUMENTS_SCANNED} documents; "
+                "use an index to narrow the range, or paginate",
+            )
 
     # -- reads --------------------------------------------------------------
 
@@ -131,11 +168,15 @@ class Transaction:
         """The document as this transaction sees it; records a point read on ``by_id``."""
         self._check_open()
         if record:
+            self._count_interval()
             self.read_set.add_point(table_number, BY_ID, encode_value(doc_id))
         pending = self.writes.get(doc_id)
-        if pending is not None:
-            return pending.document
-        return self.store.get(doc_id, self.snapshot_ts)
+        document = (
+            pending.document if pending is not None else self.store.get(doc_id, self.snapshot_ts)
+        )
+        if record:
+            self._count_read(document)
+        return document
 
     def scan(
         self,
@@ -151,6 +192,7 @@ class Transaction:
         The read interval is registered now (empty) and grows as rows are handed out.
         """
         self._check_open()
+        self._count_interval()
         interval = (
             self.read_set.add(table_number, index, end, end)
             if reverse
@@ -187,6 +229,7 @@ class Transaction:
         )
         for key, document in _merge(stored, pending, reverse):
             self._check_open()
+            self._count_read(document)
             if reverse:
                 interval.start = key
             else:
@@ -196,11 +239,33 @@ class Transaction:
 
     # -- writes -------------------------------------------------------------
 
-    def write(self, table_number: int, doc_id: str, document: dict[str, Any] | None) -> None:
-        """Stage ``document`` (None: delete) as the new state of ``doc_id``."""
+    def write(
+        self,
+        table_number: int,
+        doc_id: str,
+        document: dict[str, Any] | None,
+        *,
+        size: int = 0,
+    ) -> None:
+        """Stage ``document`` (None: delete) as the new state of ``doc_id``.
+
+        ``size`` is the document's Convex size, counted against the bytes-written limit.
+        """
         self._check_open()
         if self.read_only:
             raise TransactionClosedError("a read-only transaction cannot write")
+        self.documents_written += 1
+        self.bytes_written += size
+        if self.documents_written > MAX_DOCUMENTS_WRITTEN:
+            raise LimitExceededError(
+                "TooManyWrites",
+                f"this transaction wrote more than {MAX_DOCUMENTS_WRITTEN} documents",
+            )
+        if self.bytes_written > MAX_BYTES_WRITTEN:
+            raise LimitExceededError(
+                "TooManyBytesWritten",
+                f"this transaction wrote more than {MAX_BYTES_WRITTEN} bytes",
+            )
         keys: dict[str, bytes] = {}
         if document is not None:
             for name, definition in self.store.indexes(table_number).items():

@@ -339,8 +339,11 @@ def check_document_fields(doc: Mapping[str, Any], *, table: str, allow_system: b
             )
 
 
-def check_document(doc: Mapping[str, Any], *, table: str) -> None:
-    """A complete stored document: field rules, value rules, depth 16 and 1 MiB (§1.5)."""
+def check_document(doc: Mapping[str, Any], *, table: str) -> int:
+    """A complete stored document: field rules, value rules, depth 16 and 1 MiB (§1.5).
+
+    Returns the document's size, which the bytes-written limit counts.
+    """
     check_document_fields(doc, table=table, allow_system=True)
     check_value(dict(doc), max_depth=MAX_DOCUMENT_NESTING)
     size = value_size(dict(doc))
@@ -348,6 +351,7 @@ def check_document(doc: Mapping[str, Any], *, table: str) -> None:
         raise InvalidValueError(
             f"Document in table {table!r} is {size} bytes; the limit is {MAX_DOCUMENT_SIZE}"
         )
+    return size
 
 
 def value_size(value: Any) -> int:

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from convex_sim.checkpoint import drive
 from convex_sim.database import Database
-from convex_sim.db import DatabaseReader, DatabaseWriter, DbSession
+from convex_sim.db import CreationTimes, DatabaseReader, DatabaseWriter, DbSession
 from convex_sim.schema import Schema
 from convex_sim.transaction import Transaction
 
@@ -38,7 +38,7 @@ class Harness:
             namespace="",
             schema=self.schema,
             rng=random.Random(self.rng.getrandbits(64)),
-            next_creation_time=self.database.begin_ns(self.now_ms) / 1_000_000,
+            creation_times=CreationTimes(self.database, self.now_ms),
         )
         return DatabaseWriter(session), transaction
 

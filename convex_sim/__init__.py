@@ -3,10 +3,14 @@
 Layers, from the bottom: ``values`` and ``index_keys`` (what data is and how it
 sorts), ``validators`` and ``schema`` (what data may be), ``store`` (committed
 history), ``transaction`` and ``database`` (snapshots, read sets, commits),
-``db``, ``query`` and ``filters`` (the ``ctx.db`` API handlers use). This
-module re-exports the public names and nothing else.
+``db``, ``query`` and ``filters`` (the ``ctx.db`` API), ``functions``,
+``references`` and ``components`` (what an app is made of), ``runtime``,
+``scheduler`` and ``context`` (running it), and ``simulator`` (the public
+face, owner of all state). This module re-exports the public names only.
 """
 
+from convex_sim.clock import VirtualClock
+from convex_sim.components import define_app, define_component
 from convex_sim.errors import (
     ConvexError,
     ConvexSimError,
@@ -22,7 +26,21 @@ from convex_sim.errors import (
     UniqueQueryError,
     ValidationError,
 )
+from convex_sim.functions import (
+    action,
+    internal_action,
+    internal_mutation,
+    internal_query,
+    mutation,
+    query,
+)
+from convex_sim.limits import LimitExceededError
+from convex_sim.occ import OccFailureError
+from convex_sim.references import api, components, internal
+from convex_sim.runtime import create_function_handle, now
 from convex_sim.schema import define_schema, define_table
+from convex_sim.simulator import SchedulerDidNotSettleError, Simulator
+from convex_sim.trace import Trace
 from convex_sim.validators import v
 from convex_sim.values import MISSING, Id
 
@@ -37,12 +55,31 @@ __all__ = [
     "InvalidIndexRangeError",
     "InvalidQueryError",
     "InvalidValueError",
+    "LimitExceededError",
     "MultiplePaginatedQueriesError",
+    "OccFailureError",
+    "SchedulerDidNotSettleError",
     "SchemaError",
+    "Simulator",
     "SystemTableError",
+    "Trace",
     "UniqueQueryError",
     "ValidationError",
+    "VirtualClock",
+    "action",
+    "api",
+    "components",
+    "create_function_handle",
+    "define_app",
+    "define_component",
     "define_schema",
     "define_table",
+    "internal",
+    "internal_action",
+    "internal_mutation",
+    "internal_query",
+    "mutation",
+    "now",
+    "query",
     "v",
 ]

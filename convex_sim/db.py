@@ -32,7 +32,7 @@ from convex_sim.errors import (
     InvalidValueError,
     SystemTableError,
 )
-from convex_sim.query import QueryInitializer
+from convex_sim.query_builder import QueryInitializer
 from convex_sim.schema import Schema, check_identifier, check_user_table_name
 from convex_sim.transaction import Transaction
 from convex_sim.values import (

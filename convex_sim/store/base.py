@@ -49,6 +49,8 @@ class IndexChange:
     index: str
     old_key: bytes | None
     new_key: bytes | None
+    doc_id: str = ""
+    """The document written, so a conflict can name it (§4.6's message does)."""
 
 
 class Store(ABC):

@@ -215,7 +215,9 @@ class MemoryStore(Store):
                     if new_key is not None:
                         index.entries.setdefault(new_key, []).append((ts, write.doc_id))
                 changes.append(
-                    IndexChange(write.table_number, index.definition.name, old_key, new_key)
+                    IndexChange(
+                        write.table_number, index.definition.name, old_key, new_key, write.doc_id
+                    )
                 )
         self._latest_ts = ts
         return changes

@@ -1,5 +1,7 @@
 """The query builder: ``db.query(t).with_index(...).order(...).filter(...).take(n)``.
 
+(Not named ``query.py``: ``convex_sim.query`` is the decorator.)
+
 Implements convex-semantics.md §2.2–§2.5. A query is built synchronously and
 consumed by awaiting one of ``take``, ``first``, ``unique``, ``collect`` or
 ``paginate`` (or by ``async for``). Rows are pulled from the transaction's

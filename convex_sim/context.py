@@ -1,0 +1,163 @@
+"""The ``ctx`` objects handlers receive: query, mutation and action contexts.
+
+Thin facades over the runtime (``runtime.py``): each method turns into one
+runtime call on behalf of the execution's frame. What a context offers follows
+convex-semantics.md §5.1: a query may only ``run_query``; a mutation may
+``run_query`` (also as a snapshot read) and ``run_mutation``; an action
+``run_query``, ``run_mutation`` and ``run_action``, each its own transaction.
+Calling something a context does not allow fails with Convex's message.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from convex_sim.db import DatabaseReader, DatabaseWriter
+from convex_sim.errors import ConvexSimError
+from convex_sim.values import Id
+
+if TYPE_CHECKING:
+    from convex_sim.runtime import Frame, Runtime
+
+LOG_LEVELS = ("debug", "info", "log", "warn", "error")
+
+
+class NestingError(ConvexSimError, TypeError):
+    """A function called another kind of function it may not call (§5.1)."""
+
+
+class Logger:
+    """``ctx.log``: lines are captured per execution into the trace, never printed."""
+
+    def __init__(self, runtime: Runtime, frame: Frame) -> None:
+        self._runtime = runtime
+        self._frame = frame
+
+    def _emit(self, level: str, parts: tuple[Any, ...]) -> None:
+        message = " ".join(part if isinstance(part, str) else repr(part) for part in parts)
+        self._runtime.log(self._frame, level, message)
+
+    def debug(self, *parts: Any) -> None:
+        self._emit("debug", parts)
+
+    def info(self, *parts: Any) -> None:
+        self._emit("info", parts)
+
+    def log(self, *parts: Any) -> None:
+        self._emit("log", parts)
+
+    def warn(self, *parts: Any) -> None:
+        self._emit("warn", parts)
+
+    def error(self, *parts: Any) -> None:
+        self._emit("error", parts)
+
+
+@dataclass(frozen=True)
+class Meta:
+    """``ctx.meta``: request metadata (§6.7)."""
+
+    scheduled_function_id: str | None
+
+
+class Scheduler:
+    """``ctx.scheduler``: ``run_after``, ``run_at`` and ``cancel`` (§6)."""
+
+    def __init__(self, runtime: Runtime, frame: Frame) -> None:
+        self._runtime = runtime
+        self._frame = frame
+
+    async def run_after(self, delay_ms: float, reference: Any, args: Any = None) -> Id:
+        """Run ``reference`` ``delay_ms`` after this execution's frozen time."""
+        return await self._runtime.schedule_after(self._frame, delay_ms, reference, args)
+
+    async def run_at(self, when: Any, reference: Any, args: Any = None) -> Id:
+        """Run ``reference`` at ``when`` (ms since the epoch, or a ``datetime``)."""
+        return await self._runtime.schedule_at(self._frame, when, reference, args)
+
+    async def cancel(self, job_id: str) -> None:
+        """Cancel a pending (or running) job; a finished one is left alone (§6.6)."""
+        await self._runtime.cancel(self._frame, job_id)
+
+
+class _BaseCtx:
+    def __init__(self, runtime: Runtime, frame: Frame) -> None:
+        self._runtime = runtime
+        self._frame = frame
+        self.log = Logger(runtime, frame)
+        self.meta = Meta(frame.job)
+
+    @property
+    def now_ms(self) -> float:
+        """This execution's frozen virtual time (``Date.now()``), in ms."""
+        return self._frame.now_ms
+
+    @property
+    def random(self) -> random.Random:
+        """This execution's seeded generator (``Math.random``)."""
+        return self._frame.rng
+
+    @property
+    def env(self) -> Mapping[str, str]:
+        """The env vars this app or component may see (§7.3)."""
+        return MappingProxyType(self._frame.namespace.env)
+
+    def _refuse(self, callee: str) -> NestingError:
+        return NestingError(
+            f"Cannot call a {callee} function from a {self._frame.function_type} function"
+        )
+
+    async def run_query(
+        self, reference: Any, args: Any = None, *, use_stale_snapshot: bool = False
+    ) -> Any:
+        """Run a query; in a mutation, ``use_stale_snapshot=True`` reads without a dependency."""
+        return await self._runtime.call_query(
+            self._frame, reference, args, snapshot=use_stale_snapshot
+        )
+
+    async def run_mutation(self, reference: Any, args: Any = None) -> Any:
+        raise self._refuse("mutation")
+
+    async def run_action(self, reference: Any, args: Any = None) -> Any:
+        raise self._refuse("action")
+
+
+class QueryCtx(_BaseCtx):
+    """``ctx`` in a query: a read-only ``db`` and ``run_query``."""
+
+    def __init__(self, runtime: Runtime, frame: Frame) -> None:
+        super().__init__(runtime, frame)
+        assert frame.session is not None
+        self.db = DatabaseReader(frame.session)
+
+
+class MutationCtx(_BaseCtx):
+    """``ctx`` in a mutation: ``db``, ``scheduler``, ``run_query`` and ``run_mutation``."""
+
+    def __init__(self, runtime: Runtime, frame: Frame) -> None:
+        super().__init__(runtime, frame)
+        assert frame.session is not None
+        self.db = DatabaseWriter(frame.session)
+        self.scheduler = Scheduler(runtime, frame)
+
+    async def run_mutation(self, reference: Any, args: Any = None) -> Any:
+        """Run a mutation inside this transaction; if it raises, only its writes roll back."""
+        return await self._runtime.call_mutation(self._frame, reference, args)
+
+
+class ActionCtx(_BaseCtx):
+    """``ctx`` in an action: no ``db``; every call is its own transaction."""
+
+    def __init__(self, runtime: Runtime, frame: Frame) -> None:
+        super().__init__(runtime, frame)
+        self.scheduler = Scheduler(runtime, frame)
+
+    async def run_mutation(self, reference: Any, args: Any = None) -> Any:
+        return await self._runtime.call_mutation(self._frame, reference, args)
+
+    async def run_action(self, reference: Any, args: Any = None) -> Any:
+        return await self._runtime.call_action(self._frame, reference, args)

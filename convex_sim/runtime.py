@@ -1,0 +1,885 @@
+"""The function runtime: resolving references, running executions, nesting, scheduling.
+
+Implements convex-semantics.md §5 (nested calls as sub-transactions, snapshot
+reads, validation, depth), §6.1–§6.6 (scheduling and running scheduled
+functions) and §8.1 (frozen time, seeded randomness per execution). The
+:class:`Runtime` is owned by the simulator; everything here is a coroutine
+that awaits checkpoints, so whoever drives it decides the interleaving.
+
+A *frame* is one function execution. Top-level queries and mutations own a
+transaction; nested ``run_query``/``run_mutation`` frames share their
+caller's transaction (``TransactionScope``), mutations behind a savepoint.
+Actions have no transaction: each call they make is its own top-level one.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from convex_sim.clock import VirtualClock
+from convex_sim.components import AppDefinition, Namespace, build_namespaces
+from convex_sim.context import ActionCtx, MutationCtx, NestingError, QueryCtx
+from convex_sim.database import ConflictError, Database
+from convex_sim.db import CreationTimes, DatabaseWriter, DbSession
+from convex_sim.errors import ConvexSimError, ValidationError
+from convex_sim.functions import FunctionDefinition, FunctionNotFoundError, FunctionType
+from convex_sim.limits import MAX_CALL_DEPTH, LimitExceededError
+from convex_sim.occ import OccFailureError, RetryPolicy
+from convex_sim.references import FunctionReference, as_reference, handle_for
+from convex_sim.scheduler import (
+    CANCELED,
+    FAILED,
+    IN_PROGRESS,
+    PENDING,
+    SCHEDULED_FUNCTIONS_TABLE,
+    SUCCESS,
+    DueJob,
+    DueQueue,
+    SchedulingBudget,
+    SchedulingError,
+    canonical_name,
+    check_delay,
+    check_run_at,
+    new_job_row,
+    path_from_name,
+    state_of,
+)
+from convex_sim.schema import Schema
+from convex_sim.store.base import Store
+from convex_sim.trace import (
+    Committed,
+    Conflict,
+    DocumentRead,
+    DocumentWritten,
+    ExecutionStarted,
+    Failed,
+    Finished,
+    FunctionScheduled,
+    JobCanceled,
+    JobStateChanged,
+    LogLine,
+    Retried,
+    Trace,
+    TraceEvent,
+)
+from convex_sim.transaction import Transaction
+from convex_sim.values import Id, check_value, copy_value, decode_id_string
+
+_CURRENT: ContextVar[Frame | None] = ContextVar("convex_sim_frame", default=None)
+_WRITE_OPERATIONS: Final = frozenset({"db.insert", "db.patch", "db.replace", "db.delete"})
+
+
+class FunctionTypeError(ConvexSimError, TypeError):
+    """A function was called as another kind (``run_query`` on a mutation, ...)."""
+
+
+def now() -> float:
+    """The calling execution's frozen virtual time in ms, like ``Date.now()`` in Convex."""
+    frame = _CURRENT.get()
+    if frame is None:
+        raise ConvexSimError(
+            "convex_sim.now() is only available inside a function execution; "
+            "outside one, read sim.now"
+        )
+    return frame.now_ms
+
+
+def current_frame() -> Frame | None:
+    return _CURRENT.get()
+
+
+def create_function_handle(reference: Any) -> str:
+    """A ``function://`` handle string for a reference, resolved from the calling function.
+
+    Handles let another namespace (a component) call this function, internal
+    ones included (§5.6). From a test, use ``Simulator.function_handle``.
+    """
+    frame = _CURRENT.get()
+    if frame is None:
+        raise ConvexSimError(
+            "create_function_handle works inside a function execution; "
+            "from a test, use sim.function_handle(reference)"
+        )
+    return frame.runtime.handle(reference, frame.namespace)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A resolved reference: the namespace, path and definition it names."""
+
+    namespace: Namespace
+    path: str
+    definition: FunctionDefinition
+
+    @property
+    def label(self) -> str:
+        return self.path if not self.namespace.path else f"{self.namespace.path}/{self.path}"
+
+
+@dataclass
+class TransactionScope:
+    """What a top-level query/mutation and its nested calls share."""
+
+    transaction: Transaction
+    creation_times: CreationTimes
+    budget: SchedulingBudget = field(default_factory=SchedulingBudget)
+    job: str | None = None
+    """The scheduled function this transaction runs: its row is ``inProgress`` only here."""
+
+
+@dataclass
+class Frame:
+    """One function execution."""
+
+    execution: int
+    namespace: Namespace
+    target: Target | None
+    function_type: FunctionType
+    now_ms: float
+    rng: random.Random
+    depth: int
+    scope: TransactionScope | None
+    parent: Frame | None
+    read_only: bool
+    runtime: Runtime
+    job: str | None = None
+    session: DbSession | None = None
+
+
+SKIPPED: Final = object()
+"""What a scheduled mutation "returns" when its job was no longer pending."""
+
+
+class Runtime:
+    """Runs functions of one deployment against its database, clock and trace."""
+
+    def __init__(
+        self,
+        app: AppDefinition,
+        *,
+        seed: int,
+        clock: VirtualClock,
+        trace: Trace,
+        store: Store | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        self.namespaces = build_namespaces(app)
+        self.database = Database(store)
+        self.clock = clock
+        self.trace = trace
+        self.rng = random.Random(seed)
+        self.retry_policy = retry_policy or RetryPolicy()
+        self.due = DueQueue()
+        self._next_execution = 1
+        self._job_tables: dict[int, str] = {}
+        self.conflicts: dict[str, int] = {}
+        self.retries: dict[str, int] = {}
+        for namespace in self.namespaces.values():
+            self.database.install_schema(namespace.path, namespace.schema or Schema({}))
+            number = self.database.store.table_number(
+                namespace.path, SCHEDULED_FUNCTIONS_TABLE, create=True
+            )
+            assert number is not None
+            self.database.store.declare_table(number)
+            self._job_tables[number] = namespace.path
+
+    # -- trace ------------------------------------------------------------------
+
+    def record(self, make: Callable[..., TraceEvent], execution: int, **fields: Any) -> None:
+        self.trace.record(
+            make(seq=self.trace.next_seq, time_ms=self.clock.now_ms, execution=execution, **fields)
+        )
+
+    def log(self, frame: Frame, level: str, message: str) -> None:
+        self.record(LogLine, frame.execution, level=level, message=message)
+
+    # -- references -----------------------------------------------------------------
+
+    def resolve(self, reference: Any, caller: Namespace, *, client: bool = False) -> Target:
+        """The function a reference names, as seen from ``caller``.
+
+        ``client`` calls reach only the app's public functions (§5.5).
+        """
+        ref = as_reference(reference)
+        if isinstance(ref, FunctionDefinition):
+            target = self._resolve_definition(ref, caller, client=client)
+        else:
+            target = self._resolve_reference(ref, caller, client=client)
+        if client and target.definition.is_internal:
+            raise FunctionNotFoundError(f"Could not find public function for '{target.path}'.")
+        return target
+
+    def _resolve_definition(
+        self, definition: FunctionDefinition, caller: Namespace, *, client: bool
+    ) -> Target:
+        path = caller.registry.path_of(definition)
+        if path is not None:
+            return Target(caller, path, definition)
+        if not client:
+            for child in caller.children.values():
+                child_path = child.registry.path_of(definition)
+                if child_path is not None and not definition.is_internal:
+                    return Target(child, child_path, definition)
+        raise FunctionNotFoundError(
+            f"{definition!r} is not a function of {caller.label}"
+            + ("" if client else " (nor a public function of a component it mounts)")
+            + "; list its module in modules=[...] or call it through components.<name>"
+        )
+
+    def _resolve_reference(
+        self, ref: FunctionReference, caller: Namespace, *, client: bool
+    ) -> Target:
+        if ref.namespace is not None:
+            namespace = self.namespaces.get(ref.namespace)
+            if namespace is None:
+                raise FunctionNotFoundError(f"{ref} names no app or component")
+        elif ref.component is not None:
+            child = caller.children.get(ref.component)
+            if child is None or client:
+                raise FunctionNotFoundError(
+                    f"{caller.label} mounts no component named {ref.component!r}"
+                    if child is None
+                    else f"Could not find public function for '{ref}'."
+                )
+            namespace = child
+        else:
+            namespace = caller
+        definition = namespace.registry.get(ref.path)
+        if definition is None:
+            raise FunctionNotFoundError(
+                f"Could not find function for '{ref.path}' in {namespace.label}"
+            )
+        if (ref.component is not None or ref.expected == "public") and definition.is_internal:
+            raise FunctionNotFoundError(f"Could not find public function for '{ref}'.")
+        return Target(namespace, ref.path, definition)
+
+    def handle(self, reference: Any, caller: Namespace) -> str:
+        target = self.resolve(reference, caller)
+        return handle_for(target.namespace.path, target.path)
+
+    # -- frames -------------------------------------------------------------------
+
+    def _new_frame(
+        self,
+        target: Target | None,
+        function_type: FunctionType,
+        namespace: Namespace,
+        *,
+        parent: Frame | None,
+        scope: TransactionScope | None,
+        read_only: bool,
+        now_ms: float | None = None,
+        job: str | None = None,
+    ) -> Frame:
+        depth = 0 if parent is None else parent.depth + 1
+        if depth > MAX_CALL_DEPTH:
+            raise LimitExceededError(
+                "MaximumCallDepthExceeded",
+                f"calls nested more than {MAX_CALL_DEPTH} deep",
+            )
+        seed_source = parent.rng if parent is not None else self.rng
+        frame = Frame(
+            execution=self._next_execution,
+            namespace=namespace,
+            target=target,
+            function_type=function_type,
+            now_ms=self.clock.now_ms if now_ms is None else now_ms,
+            rng=random.Random(seed_source.getrandbits(64)),
+            depth=depth,
+            scope=scope,
+            parent=parent,
+            read_only=read_only,
+            runtime=self,
+            job=job,
+        )
+        self._next_execution += 1
+        if scope is not None:
+            frame.session = DbSession(
+                database=self.database,
+                transaction=scope.transaction,
+                namespace=namespace.path,
+                schema=namespace.schema,
+                rng=frame.rng,
+                creation_times=scope.creation_times,
+                observer=self._observer(frame),
+            )
+        return frame
+
+    def _observer(self, frame: Frame) -> Callable[[str, str, str], None]:
+        def observe(operation: str, table: str, detail: str) -> None:
+            if operation in _WRITE_OPERATIONS:
+                self.record(
+                    DocumentWritten,
+                    frame.execution,
+                    operation=operation.removeprefix("db."),
+                    table=table,
+                    id=detail,
+                )
+            else:
+                self.record(
+                    DocumentRead,
+                    frame.execution,
+                    operation=operation.removeprefix("db."),
+                    table=table,
+                    detail=detail,
+                )
+
+        return observe
+
+    def _scope(
+        self, transaction: Transaction, now_ms: float, job: str | None = None
+    ) -> TransactionScope:
+        return TransactionScope(transaction, CreationTimes(self.database, now_ms), job=job)
+
+    def _resolve_id(self, namespace: Namespace) -> Callable[[str], str | None]:
+        store = self.database.store
+
+        def resolve(text: str) -> str | None:
+            number = decode_id_string(text)
+            info = None if number is None else store.table_info(number)
+            if info is None or info.namespace != namespace.path:
+                return None
+            return info.name
+
+        return resolve
+
+    # -- invoking a handler ---------------------------------------------------------
+
+    async def _invoke(self, frame: Frame, target: Target, args: Any) -> Any:
+        """Validate, run the handler, validate its result; record start/finish/failure."""
+        definition = target.definition
+        self.record(
+            ExecutionStarted,
+            frame.execution,
+            function=target.label,
+            function_type=definition.function_type,
+            component=target.namespace.path,
+            args=_traceable(args),
+            parent=None if frame.parent is None else frame.parent.execution,
+            job=frame.job,
+        )
+        token = _CURRENT.set(frame)
+        try:
+            checked = self._check_args(target, args)
+            ctx: QueryCtx | MutationCtx | ActionCtx
+            if definition.function_type == "action":
+                ctx = ActionCtx(self, frame)
+            elif frame.read_only:
+                ctx = QueryCtx(self, frame)
+            else:
+                ctx = MutationCtx(self, frame)
+            result = await definition.handler(ctx, checked)
+            result = self._check_result(target, result)
+        except BaseException as error:
+            self.record(Failed, frame.execution, error=type(error).__name__, message=str(error))
+            raise
+        finally:
+            _CURRENT.reset(token)
+        self.record(Finished, frame.execution, result=_traceable(result))
+        return result
+
+    def _check_args(self, target: Target, args: Any) -> dict[str, Any]:
+        args = {} if args is None else args
+        if not isinstance(args, dict):
+            raise ValidationError(
+                "Function arguments must be an object.",
+                path="",
+                value=args,
+                validator="v.object(...)",
+                context=f"ArgumentValidationError in {target.label}",
+            )
+        validator = target.definition.args
+        if validator is None:
+            check_value(args)
+            return copy_value(args)  # type: ignore[no-any-return]
+        try:
+            checked: dict[str, Any] = validator.validate(
+                args, resolve_id=self._resolve_id(target.namespace)
+            )
+        except ValidationError as error:
+            raise error.with_context(f"ArgumentValidationError in {target.label}") from None
+        return checked
+
+    def _check_result(self, target: Target, result: Any) -> Any:
+        validator = target.definition.returns
+        if validator is None:
+            check_value(result)
+            return result
+        try:
+            return validator.validate(result, resolve_id=self._resolve_id(target.namespace))
+        except ValidationError as error:
+            raise error.with_context(f"ReturnsValidationError in {target.label}") from None
+
+    # -- top-level executions ---------------------------------------------------------
+
+    async def run_query(self, target: Target, args: Any, *, parent: Frame | None = None) -> Any:
+        _expect(target, "query")
+        transaction = self.database.begin(read_only=True)
+        now_ms = self.clock.now_ms if parent is None else parent.now_ms
+        frame = self._new_frame(
+            target,
+            "query",
+            target.namespace,
+            parent=parent,
+            scope=self._scope(transaction, now_ms),
+            read_only=True,
+            now_ms=now_ms,
+        )
+        try:
+            return await self._invoke(frame, target, args)
+        finally:
+            self.database.release(transaction)
+
+    async def run_mutation(
+        self,
+        target: Target,
+        args: Any,
+        *,
+        parent: Frame | None = None,
+        job: tuple[str, str] | None = None,
+    ) -> Any:
+        """Run a mutation in its own transaction, retrying on conflicts (§4.6, §6.4).
+
+        ``job`` is ``(namespace, id)`` of the scheduled function being run: its
+        row moves ``pending → inProgress → success`` inside this transaction.
+        """
+        _expect(target, "mutation")
+        attempt = 0
+        while True:
+            attempt += 1
+            transaction = self.database.begin()
+            now_ms = self.clock.now_ms
+            scope = self._scope(transaction, now_ms, job=None if job is None else job[1])
+            frame = self._new_frame(
+                target,
+                "mutation",
+                target.namespace,
+                parent=parent,
+                scope=scope,
+                read_only=False,
+                now_ms=now_ms,
+                job=None if job is None else job[1],
+            )
+            try:
+                if job is not None and not self._stage_job(transaction, job, IN_PROGRESS, now_ms):
+                    self.database.release(transaction)
+                    return SKIPPED
+                result = await self._invoke(frame, target, args)
+                if job is not None:
+                    self._stage_job(transaction, job, SUCCESS, now_ms)
+                self._commit(frame, transaction, now_ms)
+                return result
+            except ConflictError as conflict:
+                self._note_conflict(frame, target, conflict)
+                unlimited = job is not None
+                if not unlimited and attempt > self.retry_policy.client_retries:
+                    raise OccFailureError(
+                        target.label, conflict, self._table_name(conflict.change.table_number)
+                    ) from None
+                delay = self.retry_policy.backoff_ms(attempt, self.rng, unlimited=unlimited)
+                self.retries[target.label] = self.retries.get(target.label, 0) + 1
+                self.record(Retried, frame.execution, attempt=attempt + 1, backoff_ms=delay)
+                await self.retry_policy.sleep(delay)
+            except BaseException:
+                self.database.release(transaction)
+                raise
+
+    def _commit(self, frame: Frame, transaction: Transaction, now_ms: float) -> None:
+        due = self._pending_jobs(transaction)
+        writes = len(transaction.document_writes())
+        result = self.database.commit(transaction, now_ms=now_ms, label=str(frame.execution))
+        self.record(Committed, frame.execution, ts=result.ts, writes=writes)
+        for job in due:
+            self.due.push(job)
+
+    def _table_name(self, number: int) -> str:
+        info = self.database.store.table_info(number)
+        return info.name if info else f"#{number}"
+
+    def _note_conflict(self, frame: Frame, target: Target, conflict: ConflictError) -> None:
+        self.conflicts[target.label] = self.conflicts.get(target.label, 0) + 1
+        change = conflict.change
+        key = change.new_key if change.new_key is not None else change.old_key
+        self.record(
+            Conflict,
+            frame.execution,
+            table=self._table_name(change.table_number),
+            index=conflict.change.index,
+            interval=f"[{conflict.interval.start.hex()}, {conflict.interval.end.hex()})",
+            key=(key or b"").hex(),
+            conflicting_execution=int(conflict.conflicting_label or 0),
+            conflicting_ts=conflict.conflicting_ts,
+        )
+
+    async def run_action(
+        self, target: Target, args: Any, *, parent: Frame | None = None, job: str | None = None
+    ) -> Any:
+        _expect(target, "action")
+        frame = self._new_frame(
+            target, "action", target.namespace, parent=parent, scope=None, read_only=True, job=job
+        )
+        return await self._invoke(frame, target, args)
+
+    async def run_in(self, namespace: Namespace, function: Callable[[Any], Awaitable[Any]]) -> Any:
+        """``sim.run``: ``function(ctx)`` as a mutation with ``db.system`` write access off."""
+        transaction = self.database.begin()
+        now_ms = self.clock.now_ms
+        frame = self._new_frame(
+            None,
+            "mutation",
+            namespace,
+            parent=None,
+            scope=self._scope(transaction, now_ms),
+            read_only=False,
+            now_ms=now_ms,
+        )
+        self.record(
+            ExecutionStarted,
+            frame.execution,
+            function=getattr(function, "__name__", "run"),
+            function_type="mutation",
+            component=namespace.path,
+            args={},
+        )
+        token = _CURRENT.set(frame)
+        try:
+            result = await function(MutationCtx(self, frame))
+            check_value(result)
+            self._commit(frame, transaction, now_ms)
+        except BaseException as error:
+            self.database.release(transaction)
+            self.record(Failed, frame.execution, error=type(error).__name__, message=str(error))
+            raise
+        finally:
+            _CURRENT.reset(token)
+        self.record(Finished, frame.execution, result=_traceable(result))
+        return result
+
+    # -- nested calls (§5.1–§5.4) ------------------------------------------------------
+
+    async def call_query(self, frame: Frame, reference: Any, args: Any, *, snapshot: bool) -> Any:
+        target = self.resolve(reference, frame.namespace)
+        _expect(target, "query")
+        if frame.function_type == "action":
+            if snapshot:
+                raise NestingError("`useStaleSnapshot` is only supported in mutations")
+            return await self.run_query(target, args, parent=frame)
+        if snapshot and frame.function_type != "mutation":
+            raise NestingError("`useStaleSnapshot` is only supported in mutations")
+        assert frame.scope is not None
+        if snapshot:
+            # The caller's begin snapshot without its pending writes; reads are discarded.
+            view = self.database.begin_at(frame.scope.transaction.snapshot_ts, read_only=True)
+            scope = self._scope(view, frame.now_ms)
+        else:
+            scope = frame.scope
+        child = self._new_frame(
+            target,
+            "query",
+            target.namespace,
+            parent=frame,
+            scope=scope,
+            read_only=True,
+            now_ms=frame.now_ms,
+            job=frame.job,
+        )
+        try:
+            return await self._invoke(child, target, args)
+        finally:
+            if snapshot:
+                self.database.release(scope.transaction)
+
+    async def call_mutation(self, frame: Frame, reference: Any, args: Any) -> Any:
+        target = self.resolve(reference, frame.namespace)
+        _expect(target, "mutation")
+        if frame.function_type == "action":
+            return await self.run_mutation(target, args, parent=frame)
+        if frame.function_type != "mutation":
+            raise NestingError(
+                f"Cannot call a mutation function from a {frame.function_type} function"
+            )
+        assert frame.scope is not None
+        child = self._new_frame(
+            target,
+            "mutation",
+            target.namespace,
+            parent=frame,
+            scope=frame.scope,
+            read_only=False,
+            now_ms=frame.now_ms,
+            job=frame.job,
+        )
+        transaction = frame.scope.transaction
+        mark = transaction.savepoint()
+        budget_before = (frame.scope.budget.count, frame.scope.budget.args_bytes)
+        try:
+            return await self._invoke(child, target, args)
+        except BaseException:
+            transaction.rollback_to(mark)  # only the nested writes; reads stay (§5.3)
+            frame.scope.budget.count, frame.scope.budget.args_bytes = budget_before
+            raise
+
+    async def call_action(self, frame: Frame, reference: Any, args: Any) -> Any:
+        target = self.resolve(reference, frame.namespace)
+        _expect(target, "action")
+        return await self.run_action(target, args, parent=frame)
+
+    # -- scheduling (§6) -------------------------------------------------------------------
+
+    async def schedule_after(self, frame: Frame, delay_ms: Any, reference: Any, args: Any) -> Id:
+        return await self._schedule(frame, frame.now_ms + check_delay(delay_ms), reference, args)
+
+    async def schedule_at(self, frame: Frame, when: Any, reference: Any, args: Any) -> Id:
+        return await self._schedule(frame, check_run_at(when, frame.now_ms), reference, args)
+
+    async def _schedule(self, frame: Frame, when_ms: float, reference: Any, args: Any) -> Id:
+        target = self.resolve(reference, frame.namespace)
+        args = {} if args is None else args
+        if not isinstance(args, dict):
+            raise SchedulingError(f"scheduled function arguments must be a dict, got {args!r}")
+        check_value(args, path="(scheduled args)")
+        args = copy_value(args)
+        name = (
+            canonical_name(target.path)
+            if target.namespace is frame.namespace
+            else handle_for(target.namespace.path, target.path)
+        )
+        row = new_job_row(name, args, when_ms)
+
+        async def insert(writer: DatabaseWriter, scope: TransactionScope) -> Id:
+            scope.budget.charge(args)
+            return await writer.system.insert(SCHEDULED_FUNCTIONS_TABLE, row)
+
+        if frame.scope is not None:
+            job_id = await insert(self._system_writer(frame, frame.scope), frame.scope)
+        else:
+            if frame.job is not None and self._job_state(frame.namespace, frame.job) == CANCELED:
+                row["state"] = {"kind": CANCELED}
+                row["completedTime"] = frame.now_ms
+            job_id = await self._system_mutation(frame, insert)
+        self.record(
+            FunctionScheduled,
+            frame.execution,
+            job=str(job_id),
+            function=target.label,
+            run_at_ms=when_ms,
+            args=_traceable(args),
+        )
+        return job_id
+
+    async def cancel(self, frame: Frame, job_id: Any) -> None:
+        if not isinstance(job_id, str):
+            raise SchedulingError(f"cancel expects a scheduled function id, got {job_id!r}")
+
+        async def cancel_in(writer: DatabaseWriter, scope: TransactionScope) -> None:
+            row = await writer.system.get(job_id)
+            if row is None:
+                raise SchedulingError(f"cancel: no scheduled function with id {job_id!r}")
+            if job_id == scope.job:
+                self.log(
+                    frame, "warn", f"a scheduled function cannot cancel itself ({job_id}); ignored"
+                )
+                return
+            if state_of(row) in (PENDING, IN_PROGRESS):
+                await writer.system.patch(
+                    job_id, {"state": {"kind": CANCELED}, "completedTime": frame.now_ms}
+                )
+                self.record(JobCanceled, frame.execution, job=str(job_id))
+
+        if frame.scope is not None:
+            await cancel_in(self._system_writer(frame, frame.scope), frame.scope)
+        else:
+            await self._system_mutation(frame, cancel_in)
+
+    def _system_writer(self, frame: Frame, scope: TransactionScope) -> DatabaseWriter:
+        assert frame.session is not None
+        session = DbSession(
+            database=self.database,
+            transaction=scope.transaction,
+            namespace=frame.namespace.path,
+            schema=None,
+            rng=frame.rng,
+            creation_times=scope.creation_times,
+            observer=frame.session.observer,
+            system_writable=True,
+        )
+        return DatabaseWriter(session)
+
+    async def _system_mutation(
+        self,
+        frame: Frame,
+        body: Callable[[DatabaseWriter, TransactionScope], Awaitable[Any]],
+    ) -> Any:
+        """A small transaction of the runtime's own, committed at once (action scheduling)."""
+        while True:
+            transaction = self.database.begin()
+            now_ms = self.clock.now_ms
+            scope = self._scope(transaction, now_ms)
+            inner = self._new_frame(
+                None,
+                "mutation",
+                frame.namespace,
+                parent=frame,
+                scope=scope,
+                read_only=False,
+                now_ms=now_ms,
+                job=frame.job,
+            )
+            try:
+                result = await body(self._system_writer(inner, scope), scope)
+                self._commit(inner, transaction, now_ms)
+                return result
+            except ConflictError:
+                await self.retry_policy.sleep(0.0)
+            except BaseException:
+                self.database.release(transaction)
+                raise
+
+    # -- running scheduled jobs (§6.4, §6.5) ---------------------------------------------
+
+    def _job_table(self, namespace: str) -> int:
+        number = self.database.store.table_number(
+            namespace, SCHEDULED_FUNCTIONS_TABLE, create=False
+        )
+        assert number is not None
+        return number
+
+    def _job_state(self, namespace: Namespace, job_id: str) -> str | None:
+        return state_of(self.database.store.get(job_id, self.database.store.latest_ts))
+
+    def _stage_job(
+        self, transaction: Transaction, job: tuple[str, str], state: str, now_ms: float
+    ) -> bool:
+        """Move a job row to ``state`` inside ``transaction``; False if it is no longer ours."""
+        namespace, job_id = job
+        number = self._job_table(namespace)
+        row = transaction.get(number, job_id)
+        expected = PENDING if state == IN_PROGRESS else IN_PROGRESS
+        if row is None or state_of(row) != expected:
+            return False
+        updated = {**row, "state": {"kind": state}}
+        if state == SUCCESS:
+            updated["completedTime"] = now_ms
+        transaction.write(number, job_id, updated)
+        return True
+
+    def _pending_jobs(self, transaction: Transaction) -> list[DueJob]:
+        jobs = []
+        for doc_id, write in transaction.writes.items():
+            namespace = self._job_tables.get(write.table_number)
+            if namespace is None or write.document is None:
+                continue
+            if state_of(write.document) == PENDING:
+                creation = float(write.document["_creationTime"])
+                due = max(float(write.document["scheduledTime"]), creation)
+                jobs.append(DueJob(due, creation, namespace, doc_id))
+        return jobs
+
+    async def run_job(self, job: DueJob) -> None:
+        """Run one due job if it is still pending; record how its row ends."""
+        namespace = self.namespaces[job.namespace]
+        store = self.database.store
+        row = store.get(job.job_id, store.latest_ts)
+        if state_of(row) != PENDING:
+            return
+        assert row is not None
+        name = str(row["name"])
+        args = row["args"][0]
+        try:
+            target = self.resolve(
+                name if name.startswith("function://") else path_from_name(name), namespace
+            )
+        except ConvexSimError as error:
+            await self._finish_job(namespace, job.job_id, name, FAILED, str(error))
+            return
+        kind = target.definition.function_type
+        if kind == "mutation":
+            try:
+                result = await self.run_mutation(target, args, job=(namespace.path, job.job_id))
+            except Exception as error:  # a user error fails the job in its own transaction
+                await self._finish_job(namespace, job.job_id, name, FAILED, _job_error(error))
+                return
+            if result is not SKIPPED:
+                self.record(JobStateChanged, 0, job=job.job_id, function=name, state=SUCCESS)
+        elif kind == "action":
+            if not await self._finish_job(namespace, job.job_id, name, IN_PROGRESS, None):
+                return
+            try:
+                await self.run_action(target, args, job=job.job_id)
+            except Exception as error:
+                await self._finish_job(namespace, job.job_id, name, FAILED, _job_error(error))
+                return
+            await self._finish_job(namespace, job.job_id, name, SUCCESS, None)
+        else:
+            await self._finish_job(
+                namespace, job.job_id, name, FAILED, f"Unsupported function type: {kind}"
+            )
+
+    async def _finish_job(
+        self, namespace: Namespace, job_id: str, name: str, state: str, error: str | None
+    ) -> bool:
+        """A separate transaction moving a job to ``state`` (failed, or an action's steps)."""
+        number = self._job_table(namespace.path)
+        while True:
+            transaction = self.database.begin()
+            now_ms = self.clock.now_ms
+            row = transaction.get(number, job_id)
+            allowed = {
+                IN_PROGRESS: {PENDING},
+                SUCCESS: {IN_PROGRESS},
+                FAILED: {PENDING, IN_PROGRESS},
+            }
+            if row is None or state_of(row) not in allowed[state]:
+                self.database.release(transaction)
+                return False
+            kind: dict[str, Any] = {"kind": state}
+            if error is not None:
+                kind["error"] = error
+            updated = {**row, "state": kind}
+            if state != IN_PROGRESS:
+                updated["completedTime"] = now_ms
+            transaction.write(number, job_id, updated)
+            try:
+                self.database.commit(transaction, now_ms=now_ms, label="0")
+            except ConflictError:
+                await self.retry_policy.sleep(0.0)
+                continue
+            self.record(JobStateChanged, 0, job=job_id, function=name, state=state)
+            return True
+
+    def next_due(self) -> DueJob | None:
+        """The earliest queued job that is still pending (stale entries are dropped)."""
+        store = self.database.store
+        while True:
+            job = self.due.peek()
+            if job is None:
+                return None
+            if state_of(store.get(job.job_id, store.latest_ts)) == PENDING:
+                return job
+            self.due.pop()
+
+
+def _expect(target: Target, kind: FunctionType) -> None:
+    actual = target.definition.function_type
+    if actual != kind:
+        raise FunctionTypeError(
+            f"Trying to execute {target.label} as {kind.capitalize()}, but it is defined as "
+            f"{actual.capitalize()}."
+        )
+
+
+def _job_error(error: BaseException) -> str:
+    return f"Uncaught {type(error).__name__}: {error}"
+
+
+def _traceable(value: Any) -> Any:
+    """A value as it can be written into the trace (non-values become their repr)."""
+    try:
+        check_value(value)
+    except ConvexSimError:
+        return repr(value)
+    return copy_value(value)

@@ -1,0 +1,245 @@
+"""The trace: an append-only record of everything that happened, in order.
+
+Why typed events: tests assert on them (``trace.of(Committed)``), the demo and
+the CLI render them, and a replay compares two traces byte for byte. Every
+event carries a sequence number, the virtual time, and the execution it
+belongs to (0 for the simulator itself). Fields that hold Convex values
+(arguments, results) are written as Convex JSON, so a trace exported to JSON
+lines and read back compares equal to the original.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+from convex_sim.values import from_json, to_json
+
+_VALUE = {"convex_value": True}
+E = TypeVar("E", bound="TraceEvent")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TraceEvent:
+    """Base of every event. ``kind`` names the event in JSON."""
+
+    kind: ClassVar[str] = ""
+    seq: int
+    time_ms: float
+    execution: int
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"kind": self.kind}
+        for item in fields(self):
+            value = getattr(self, item.name)
+            data[item.name] = to_json(value) if item.metadata.get("convex_value") else value
+        return data
+
+
+_EVENT_TYPES: dict[str, type[TraceEvent]] = {}
+
+
+def _event(cls: type[E]) -> type[E]:
+    _EVENT_TYPES[cls.kind] = cls
+    return cls
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class ExecutionStarted(TraceEvent):
+    """A function execution (or a retry of one) began."""
+
+    kind: ClassVar[str] = "start"
+    function: str
+    function_type: str
+    component: str
+    args: Any = field(metadata=_VALUE)
+    attempt: int = 1
+    parent: int | None = None
+    job: str | None = None
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class DocumentRead(TraceEvent):
+    """A read through ``ctx.db``: ``operation`` is ``get``, ``query.collect``, ..."""
+
+    kind: ClassVar[str] = "read"
+    operation: str
+    table: str
+    detail: str = ""
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class DocumentWritten(TraceEvent):
+    """A staged write (it takes effect only if the transaction commits)."""
+
+    kind: ClassVar[str] = "write"
+    operation: str
+    table: str
+    id: str
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class FunctionScheduled(TraceEvent):
+    kind: ClassVar[str] = "schedule"
+    job: str
+    function: str
+    run_at_ms: float
+    args: Any = field(metadata=_VALUE)
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class JobCanceled(TraceEvent):
+    kind: ClassVar[str] = "cancel"
+    job: str
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class JobStateChanged(TraceEvent):
+    """A committed change of a scheduled function's state (pending → success, ...)."""
+
+    kind: ClassVar[str] = "job"
+    job: str
+    function: str
+    state: str
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class Committed(TraceEvent):
+    kind: ClassVar[str] = "commit"
+    ts: int
+    writes: int
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class Finished(TraceEvent):
+    """An execution returned (after its commit, for mutations)."""
+
+    kind: ClassVar[str] = "finish"
+    result: Any = field(metadata=_VALUE)
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class Failed(TraceEvent):
+    """An execution raised; its transaction (if any) wrote nothing."""
+
+    kind: ClassVar[str] = "failure"
+    error: str
+    message: str
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class Conflict(TraceEvent):
+    """An OCC conflict at commit: which commit wrote into which interval this one read."""
+
+    kind: ClassVar[str] = "conflict"
+    table: str
+    index: str
+    interval: str
+    key: str
+    conflicting_execution: int
+    conflicting_ts: int
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class Retried(TraceEvent):
+    kind: ClassVar[str] = "retry"
+    attempt: int
+    backoff_ms: float
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class LogLine(TraceEvent):
+    """A line a handler logged through ``ctx.log``."""
+
+    kind: ClassVar[str] = "log"
+    level: str
+    message: str
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class ClockAdvanced(TraceEvent):
+    kind: ClassVar[str] = "clock"
+    to_ms: float
+
+
+def event_from_json(data: dict[str, Any]) -> TraceEvent:
+    """Rebuild an event written by :meth:`TraceEvent.to_json`."""
+    payload = dict(data)
+    kind = payload.pop("kind")
+    cls = _EVENT_TYPES.get(kind)
+    if cls is None:
+        raise ValueError(f"unknown trace event kind {kind!r}")
+    values = {}
+    for item in fields(cls):
+        raw = payload[item.name]
+        values[item.name] = from_json(raw) if item.metadata.get("convex_value") else raw
+    return cls(**values)
+
+
+class Trace(Sequence[TraceEvent]):
+    """Every event so far, oldest first. Append-only: only the simulator records."""
+
+    def __init__(self, events: Sequence[TraceEvent] = ()) -> None:
+        self._events: list[TraceEvent] = list(events)
+
+    def record(self, event: TraceEvent) -> None:
+        self._events.append(event)
+
+    @property
+    def next_seq(self) -> int:
+        return len(self._events)
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._events[index]
+
+    def __iter__(self) -> Iterator[TraceEvent]:
+        return iter(self._events)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Trace) and self._events == other._events
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def of(self, event_type: type[E]) -> list[E]:
+        """The events of one type, in order."""
+        return [event for event in self._events if isinstance(event, event_type)]
+
+    def for_execution(self, execution: int) -> list[TraceEvent]:
+        return [event for event in self._events if event.execution == execution]
+
+    def to_jsonl(self) -> str:
+        """One JSON object per line; stable key order, so equal traces give equal text."""
+        return "".join(
+            json.dumps(event.to_json(), sort_keys=True, allow_nan=False) + "\n"
+            for event in self._events
+        )
+
+    @classmethod
+    def from_jsonl(cls, text: str) -> Trace:
+        return cls([event_from_json(json.loads(line)) for line in text.splitlines() if line])
+
+    def write_jsonl(self, path: str | Path) -> None:
+        Path(path).write_text(self.to_jsonl(), encoding="utf-8")
+
+    @classmethod
+    def read_jsonl(cls, path: str | Path) -> Trace:
+        return cls.from_jsonl(Path(path).read_text(encoding="utf-8"))

@@ -26,6 +26,7 @@ from typing import Any, Final
 
 from convex_sim.errors import InvalidValueError
 from convex_sim.values import (
+    COMMIT_TS,
     INT64_MAX,
     INT64_MIN,
     MAX_ARRAY_LENGTH,
@@ -113,6 +114,13 @@ def check_float64(value: Any) -> float:
     if kind is int:
         return float_from_int(value)
     raise Reject
+
+
+def check_commit_ts(value: Any) -> Any:
+    """``v.commit_ts()``: an int64, or the placeholder that becomes one at commit (§4.8)."""
+    if value is COMMIT_TS:
+        return value
+    return check_int64(value)
 
 
 def check_int64(value: Any) -> int:

@@ -180,6 +180,15 @@ class Int64Validator(_Leaf):
     _check = staticmethod(checks.check_int64)
 
 
+class CommitTsValidator(_Leaf):
+    """``v.commit_ts()``: an int64 or ``ctx.db.vars.commit_ts`` (§4.8)."""
+
+    __slots__ = ()
+    _JSON_TYPE = "commitTs"
+    _NOTATION = "v.commitTs()"
+    _check = staticmethod(checks.check_commit_ts)
+
+
 class BooleanValidator(_Leaf):
     """``v.boolean()``: ``True`` or ``False`` only."""
 

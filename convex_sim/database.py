@@ -19,9 +19,10 @@ from dataclasses import dataclass
 
 from convex_sim.errors import ConvexSimError
 from convex_sim.schema import Schema
-from convex_sim.store.base import IndexChange, Store
+from convex_sim.store.base import DocumentWrite, IndexChange, Store
 from convex_sim.store.memory import MemoryStore
 from convex_sim.transaction import Interval, Transaction
+from convex_sim.values import resolve_commit_ts
 
 NANOS_PER_MS = 1_000_000
 
@@ -122,6 +123,11 @@ class Database:
             self.release(transaction)
             raise conflict
         ts = max(self.store.latest_ts + 1, int(now_ms * NANOS_PER_MS), self._last_ns + 1)
+        if transaction.uses_commit_ts:
+            writes = [
+                DocumentWrite(w.table_number, w.doc_id, resolve_commit_ts(w.document, ts))
+                for w in writes
+            ]
         changes = self.store.commit(ts, writes)
         self._last_ns = ts
         self._log.append(CommittedChange(ts, changes, label))

@@ -36,11 +36,13 @@ from convex_sim.query_builder import QueryInitializer
 from convex_sim.schema import Schema, check_identifier, check_user_table_name
 from convex_sim.transaction import Transaction
 from convex_sim.values import (
+    COMMIT_TS,
     MISSING,
     Id,
     check_document,
     check_document_fields,
     check_value,
+    contains_commit_ts,
     copy_value,
     decode_id_string,
     make_id_string,
@@ -162,8 +164,21 @@ def _split_table_and_id(
 _NOTHING: Any = object()
 
 
+@dataclass(frozen=True)
+class DatabaseVars:
+    """``ctx.db.vars``: values the database fills in at commit (§4.8)."""
+
+    commit_ts: Any = COMMIT_TS
+    """Write it into a document; at commit it becomes the commit timestamp (int64 ns)."""
+
+
+DATABASE_VARS = DatabaseVars()
+
+
 class DatabaseReader:
     """``ctx.db`` in a query: reads only."""
+
+    vars = DATABASE_VARS
 
     def __init__(self, session: DbSession, *, system: bool = False) -> None:
         self._session = session
@@ -245,6 +260,8 @@ class DatabaseWriter(DatabaseReader):
         doc_id = session.new_id(table, number)
         stored = {"_id": doc_id, "_creationTime": session.take_creation_time(), **validated}
         size = check_document(stored, table=table)
+        if contains_commit_ts(validated):
+            session.transaction.uses_commit_ts = True
         session.transaction.write(number, doc_id, stored, size=size)
         session.observe("db.insert", table, str(doc_id))
         return doc_id
@@ -364,6 +381,8 @@ class DatabaseWriter(DatabaseReader):
         size = check_document(new, table=table)
         if values_equal(new, current):
             return  # an identical patch/replace records no write (§3.2)
+        if contains_commit_ts(validated):
+            self._session.transaction.uses_commit_ts = True
         self._session.transaction.write(number, doc_id, new, size=size)
 
 

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from convex_sim.errors import InvalidValueError
-from convex_sim.values import MISSING, float_total_order_key, type_name
+from convex_sim.values import COMMIT_TS, INT64_MAX, MISSING, float_total_order_key, type_name
 
 TAG_MISSING: Final = b"\x01"
 TAG_NULL: Final = b"\x02"
@@ -73,6 +73,8 @@ def encode_value(value: Any) -> bytes:
         return TAG_INT64 + _pack_u64(value + _INT_BIAS)
     if value is MISSING:
         return TAG_MISSING
+    if value is COMMIT_TS:
+        return TAG_INT64 + _pack_u64(INT64_MAX + _INT_BIAS)
     if kind is bytes:
         return TAG_BYTES + _escape(value)
     if kind is list:

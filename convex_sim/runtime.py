@@ -67,7 +67,14 @@ from convex_sim.trace import (
     TraceEvent,
 )
 from convex_sim.transaction import Transaction
-from convex_sim.values import Id, check_value, copy_value, decode_id_string
+from convex_sim.values import (
+    Id,
+    check_value,
+    contains_commit_ts,
+    copy_value,
+    decode_id_string,
+    resolve_commit_ts,
+)
 
 _CURRENT: ContextVar[Frame | None] = ContextVar("convex_sim_frame", default=None)
 _WRITE_OPERATIONS: Final = frozenset({"db.insert", "db.patch", "db.replace", "db.delete"})
@@ -405,6 +412,15 @@ class Runtime:
         return checked
 
     def _check_result(self, target: Target, result: Any) -> Any:
+        if target.definition.function_type != "mutation" and contains_commit_ts(result):
+            raise ValidationError(
+                "ctx.db.vars.commit_ts cannot be returned from a query or action; it only "
+                "exists inside a mutation until its commit",
+                path="",
+                value=result,
+                validator="(no commit timestamp)",
+                context=f"ReturnsValidationError in {target.label}",
+            )
         validator = target.definition.returns
         if validator is None:
             check_value(result)
@@ -471,8 +487,9 @@ class Runtime:
                 result = await self._invoke(frame, target, args)
                 if job is not None:
                     self._stage_job(transaction, job, SUCCESS, now_ms)
-                self._commit(frame, transaction, now_ms)
-                return result
+                ts = self._commit(frame, transaction, now_ms)
+                # A returned placeholder is resolved once the commit timestamp exists (§4.8).
+                return resolve_commit_ts(result, ts) if contains_commit_ts(result) else result
             except ConflictError as conflict:
                 self._note_conflict(frame, target, conflict)
                 unlimited = job is not None
@@ -488,13 +505,15 @@ class Runtime:
                 self.database.release(transaction)
                 raise
 
-    def _commit(self, frame: Frame, transaction: Transaction, now_ms: float) -> None:
+    def _commit(self, frame: Frame, transaction: Transaction, now_ms: float) -> int:
+        """Commit (or raise ConflictError); returns the commit timestamp."""
         due = self._pending_jobs(transaction)
         writes = len(transaction.document_writes())
         result = self.database.commit(transaction, now_ms=now_ms, label=str(frame.execution))
         self.record(Committed, frame.execution, ts=result.ts, writes=writes)
         for job in due:
             self.due.push(job)
+        return result.ts
 
     def _table_name(self, number: int) -> str:
         info = self.database.store.table_info(number)
@@ -642,6 +661,11 @@ class Runtime:
         if not isinstance(args, dict):
             raise SchedulingError(f"scheduled function arguments must be a dict, got {args!r}")
         check_value(args, path="(scheduled args)")
+        if contains_commit_ts(args):
+            raise SchedulingError(
+                "ctx.db.vars.commit_ts cannot be passed to a scheduled function: it has no "
+                "value until this mutation commits"
+            )
         args = copy_value(args)
         name = (
             canonical_name(target.path)

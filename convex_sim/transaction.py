@@ -126,6 +126,8 @@ class Transaction:
         self.writes: dict[str, PendingWrite] = {}
         self._undo: list[tuple[str, PendingWrite | None]] = []
         self.closed = False
+        self.uses_commit_ts = False
+        """Set when a write holds ``COMMIT_TS``: the commit must resolve it (§4.8)."""
         self.documents_scanned = 0
         self.bytes_read = 0
         self.documents_written = 0

@@ -50,6 +50,7 @@ from convex_sim._validator_core import (
     AnyValidator,
     BooleanValidator,
     BytesValidator,
+    CommitTsValidator,
     Float64Validator,
     IdValidator,
     Int64Validator,
@@ -69,6 +70,7 @@ __all__ = [
     "ArrayValidator",
     "BooleanValidator",
     "BytesValidator",
+    "CommitTsValidator",
     "Float64Validator",
     "IdResolver",
     "IdValidator",
@@ -91,6 +93,7 @@ __all__ = [
 _STRING: Final = StringValidator()
 _FLOAT64: Final = Float64Validator()
 _INT64: Final = Int64Validator()
+_COMMIT_TS: Final = CommitTsValidator()
 _BOOLEAN: Final = BooleanValidator()
 _NULL: Final = NullValidator()
 _BYTES: Final = BytesValidator()
@@ -121,6 +124,11 @@ class _ValidatorBuilders:
     @staticmethod
     def int64() -> Int64Validator:
         return _INT64
+
+    @staticmethod
+    def commit_ts() -> CommitTsValidator:
+        """An int64, or the commit-timestamp placeholder that becomes one at commit."""
+        return _COMMIT_TS
 
     @staticmethod
     def boolean() -> BooleanValidator:
@@ -188,6 +196,7 @@ _SIMPLE_JSON: Final[dict[str, Validator]] = {
     "string": _STRING,
     "number": _FLOAT64,
     "bigint": _INT64,
+    "commitTs": _COMMIT_TS,
     "boolean": _BOOLEAN,
     "null": _NULL,
     "bytes": _BYTES,

@@ -74,6 +74,54 @@ class _Missing:
 MISSING: Final = _Missing()
 
 
+class _CommitTs:
+    """``ctx.db.vars.commit_ts``: stands for the commit timestamp until the commit (§4.8).
+
+    Written into a document it becomes, at commit, the transaction's commit
+    timestamp as int64 nanoseconds. Until then it reads back as itself, counts
+    as int64 max for index order, and refuses arithmetic.
+    """
+
+    _instance: _CommitTs | None = None
+
+    def __new__(cls) -> _CommitTs:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "COMMIT_TS"
+
+    def __reduce__(self) -> str:
+        return "COMMIT_TS"
+
+
+COMMIT_TS: Final = _CommitTs()
+
+
+def contains_commit_ts(value: Any) -> bool:
+    if value is COMMIT_TS:
+        return True
+    kind = type(value)
+    if kind is dict:
+        return any(contains_commit_ts(item) for item in value.values())
+    if kind is list:
+        return any(contains_commit_ts(item) for item in value)
+    return False
+
+
+def resolve_commit_ts(value: Any, ts: int) -> Any:
+    """``value`` with every commit-timestamp placeholder replaced by ``ts``."""
+    if value is COMMIT_TS:
+        return ts
+    kind = type(value)
+    if kind is dict:
+        return {key: resolve_commit_ts(item, ts) for key, item in value.items()}
+    if kind is list:
+        return [resolve_commit_ts(item, ts) for item in value]
+    return value
+
+
 # --------------------------------------------------------------------------
 # Ids
 # --------------------------------------------------------------------------
@@ -198,6 +246,8 @@ def type_name(value: Any) -> str:
         return "null"
     if value is MISSING:
         return "undefined"
+    if value is COMMIT_TS:
+        return "commit timestamp placeholder"
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int):
@@ -261,6 +311,8 @@ def check_value(value: Any, *, path: str = "", max_depth: int = MAX_VALUE_NESTIN
 def _check(value: Any, path: str, depth_left: int) -> None:
     kind = type(value)
     if value is None or kind is bool or kind is float or kind is bytes or kind is Id:
+        return
+    if value is COMMIT_TS:
         return
     if kind is str:
         _check_unicode(value, path)
@@ -358,7 +410,7 @@ def value_size(value: Any) -> int:
     """Size as Convex counts it for limits (§1.5)."""
     if value is None or isinstance(value, bool):
         return 1
-    if isinstance(value, int | float):
+    if isinstance(value, int | float) or value is COMMIT_TS:
         return 9
     if isinstance(value, str):
         return 2 + len(value.encode("utf-8"))
@@ -398,6 +450,8 @@ def _rank(value: Any) -> int:
         return _RANK_MISSING
     if value is None:
         return _RANK_NULL
+    if value is COMMIT_TS:
+        return _RANK_INT
     if isinstance(value, bool):
         return _RANK_BOOL
     if isinstance(value, int):
@@ -435,7 +489,9 @@ def compare(a: Any, b: Any) -> int:
     rank_a, rank_b = _rank(a), _rank(b)
     if rank_a != rank_b:
         return _cmp(rank_a, rank_b)
-    if rank_a in (_RANK_INT, _RANK_BOOL, _RANK_BYTES):
+    if rank_a == _RANK_INT:
+        return _cmp(INT64_MAX if a is COMMIT_TS else a, INT64_MAX if b is COMMIT_TS else b)
+    if rank_a in (_RANK_BOOL, _RANK_BYTES):
         return _cmp(a, b)
     if rank_a == _RANK_FLOAT:
         return _cmp(float_total_order_key(a), float_total_order_key(b))
@@ -472,6 +528,8 @@ def to_json(value: Any) -> Any:
     """Convex JSON: int64 as ``{"$integer": b64}``, non-finite/−0 floats as ``{"$float": b64}``."""
     if value is None or isinstance(value, bool | str):
         return str(value) if isinstance(value, Id) else value
+    if value is COMMIT_TS:
+        return {"$commitTs": True}
     if isinstance(value, int):
         return {"$integer": base64.b64encode(struct.pack("<q", value)).decode()}
     if isinstance(value, float):
@@ -507,5 +565,7 @@ def from_json(data: Any) -> Any:
                 return struct.unpack("<d", base64.b64decode(payload))[0]
             if key == "$bytes":
                 return base64.b64decode(payload)
+            if key == "$commitTs":
+                return COMMIT_TS
         return {key: from_json(item) for key, item in data.items()}
     raise InvalidValueError(f"{type(data).__name__} is not Convex JSON")

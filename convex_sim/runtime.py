@@ -20,6 +20,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from convex_sim.checkpoint import Checkpoint
 from convex_sim.clock import VirtualClock
 from convex_sim.components import AppDefinition, Namespace, build_namespaces
 from convex_sim.context import ActionCtx, MutationCtx, NestingError, QueryCtx
@@ -487,6 +488,9 @@ class Runtime:
                 result = await self._invoke(frame, target, args)
                 if job is not None:
                     self._stage_job(transaction, job, SUCCESS, now_ms)
+                # Give way once more: another execution may commit between our last
+                # read and our commit, which is exactly when OCC has to catch it.
+                await Checkpoint("commit", target.label)
                 ts = self._commit(frame, transaction, now_ms)
                 # A returned placeholder is resolved once the commit timestamp exists (§4.8).
                 return resolve_commit_ts(result, ts) if contains_commit_ts(result) else result
@@ -755,6 +759,7 @@ class Runtime:
             )
             try:
                 result = await body(self._system_writer(inner, scope), scope)
+                await Checkpoint("commit", "scheduler")
                 self._commit(inner, transaction, now_ms)
                 return result
             except ConflictError:
@@ -867,6 +872,7 @@ class Runtime:
             if state != IN_PROGRESS:
                 updated["completedTime"] = now_ms
             transaction.write(number, job_id, updated)
+            await Checkpoint("commit", f"job {state}")
             try:
                 self.database.commit(transaction, now_ms=now_ms, label="0")
             except ConflictError:

@@ -9,7 +9,8 @@ access, as convex-test's ``t.run`` does).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +18,19 @@ from convex_sim.checkpoint import drive
 from convex_sim.clock import DEFAULT_START_MS, VirtualClock
 from convex_sim.components import AppDefinition
 from convex_sim.errors import ConvexSimError
+from convex_sim.executor import Chooser, Executor, ScheduleSpec, Task, as_chooser
 from convex_sim.index_keys import KEY_MAX, KEY_MIN
+from convex_sim.occ import RetryPolicy
 from convex_sim.runtime import Runtime, Target
-from convex_sim.scheduler import SCHEDULED_FUNCTIONS_TABLE
+from convex_sim.scheduler import SCHEDULED_FUNCTIONS_TABLE, DueJob
 from convex_sim.schema import BY_CREATION_TIME
 from convex_sim.store.base import Store
 from convex_sim.trace import ClockAdvanced, Trace
 from convex_sim.values import copy_value
 
 DEFAULT_MAX_STEPS = 10_000
+DEFAULT_PARALLELISM = 8
+"""How many scheduled functions run at once (the backend's knob, §6.9)."""
 
 
 class SchedulerDidNotSettleError(ConvexSimError, RuntimeError):
@@ -36,6 +41,8 @@ class Simulator:
     """A deterministic Convex deployment: same app, seed and calls give the same trace.
 
     ``store=None`` keeps everything in memory; a path keeps it in SQLite.
+    ``parallelism`` is how many due scheduled functions run at once;
+    ``retry_policy`` sets OCC retries and backoff (the backend's by default).
     """
 
     def __init__(
@@ -45,6 +52,8 @@ class Simulator:
         seed: int = 0,
         store: str | Path | Store | None = None,
         start_ms: float = DEFAULT_START_MS,
+        parallelism: int = DEFAULT_PARALLELISM,
+        retry_policy: RetryPolicy | None = None,
     ) -> None:
         if not isinstance(app, AppDefinition):
             raise TypeError(f"Simulator needs a define_app(...) result, got {app!r}")
@@ -52,8 +61,18 @@ class Simulator:
         self.clock = VirtualClock(start_ms)
         self._trace = Trace()
         self._runtime = Runtime(
-            app, seed=seed, clock=self.clock, trace=self._trace, store=_open_store(store)
+            app,
+            seed=seed,
+            clock=self.clock,
+            trace=self._trace,
+            store=_open_store(store),
+            retry_policy=retry_policy,
         )
+        self.parallelism = parallelism
+        self._chooser = as_chooser(seed)
+        self.last_chooser: Chooser = self._chooser
+        self._submissions: list[tuple[Submission, Target, Any]] = []
+        self._next_submission = 0
 
     # -- state ------------------------------------------------------------------
 
@@ -114,38 +133,98 @@ class Simulator:
 
     # -- time and the scheduler -------------------------------------------------------
 
-    def _run_due(self, until_ms: float | None, max_steps: int | None) -> int:
-        steps = 0
-        while True:
-            job = self._runtime.next_due()
-            if job is None or (until_ms is not None and job.due_ms > until_ms):
-                return steps
-            if max_steps is not None and steps >= max_steps:
-                raise SchedulerDidNotSettleError(
-                    f"ran {max_steps} scheduled functions and more are still due (next: "
-                    f"{job.job_id} at {job.due_ms}); raise max_steps or look for a job "
-                    "that keeps rescheduling itself"
-                )
-            self._runtime.due.pop()
-            if job.due_ms > self.clock.now_ms:
-                self.clock.advance_to(job.due_ms)
-                self._runtime.record(ClockAdvanced, 0, to_ms=self.clock.now_ms)
-            drive(self._runtime.run_job(job))
-            steps += 1
+    def _executor(self, schedule: ScheduleSpec) -> Executor:
+        chooser = self._chooser if schedule is None else as_chooser(schedule)
+        self.last_chooser = chooser
+        return Executor(
+            self.clock,
+            chooser,
+            on_advance=lambda to_ms: self._runtime.record(ClockAdvanced, 0, to_ms=to_ms),
+        )
 
-    def advance(self, ms: float) -> None:
-        """Move the clock ``ms`` forward, running every job that falls due, in time order."""
+    def _run_due(
+        self, until_ms: float | None, max_steps: int | None, schedule: ScheduleSpec
+    ) -> int:
+        feeder = _DueFeeder(self, until_ms, max_steps)
+        self._executor(schedule).run(feeder)
+        if feeder.stopped_early:
+            job = self._runtime.next_due()
+            raise SchedulerDidNotSettleError(
+                f"ran {max_steps} scheduled functions and more are still due (next: "
+                f"{job.job_id if job else '?'} at {job.due_ms if job else '?'}); raise "
+                "max_steps or look for a job that keeps rescheduling itself"
+            )
+        return feeder.started
+
+    def advance(self, ms: float, *, schedule: ScheduleSpec = None) -> None:
+        """Move the clock ``ms`` forward, running every job that falls due, in time order.
+
+        Jobs due at the same time run concurrently (up to ``parallelism``),
+        interleaved by ``schedule`` (default: the simulator's own seeded one).
+        """
         target = self.clock.now_ms + ms if ms >= 0 else ms
         if ms < 0:
             self.clock.advance(ms)  # raises: the clock never goes backwards
-        self._run_due(target, None)
+        self._run_due(target, None, schedule)
         if target > self.clock.now_ms:
             self.clock.advance_to(target)
             self._runtime.record(ClockAdvanced, 0, to_ms=self.clock.now_ms)
 
-    def finish_all_scheduled_functions(self, max_steps: int = DEFAULT_MAX_STEPS) -> int:
+    def finish_all_scheduled_functions(
+        self, max_steps: int = DEFAULT_MAX_STEPS, *, schedule: ScheduleSpec = None
+    ) -> int:
         """Jump from due job to due job until none is left; returns how many ran."""
-        return self._run_due(None, max_steps)
+        return self._run_due(None, max_steps, schedule)
+
+    def submit(
+        self, reference: Any, args: dict[str, Any] | None = None, *, at_ms: float
+    ) -> Submission:
+        """A client call that starts when the clock reaches ``at_ms``, during
+        ``advance``/``finish_all_scheduled_functions``, interleaved with due jobs."""
+        target = self._client_target(reference)
+        submission = Submission(target.label, at_ms, self._next_submission)
+        self._next_submission += 1
+        self._submissions.append((submission, target, args))
+        return submission
+
+    def concurrently(self, calls: Sequence[Any], *, schedule: ScheduleSpec = None) -> list[Any]:
+        """Run several calls at the current virtual time, interleaved at every ``ctx`` call.
+
+        Each entry is ``(reference, args)`` for a client call, or a
+        :class:`~convex_sim.scheduler.DueJob` (see :meth:`due_jobs`). Returns,
+        in order, each call's result or the exception it raised (not raised).
+        """
+        executor = self._executor(schedule)
+        tasks = []
+        for call in calls:
+            if isinstance(call, DueJob):
+                tasks.append(executor.spawn(self._runtime.run_job(call), f"job {call.job_id}"))
+                continue
+            if not isinstance(call, tuple) or not 1 <= len(call) <= 2:
+                raise TypeError(f"each call must be (reference, args) or a DueJob, got {call!r}")
+            reference, args = (call[0], call[1] if len(call) == 2 else None)
+            target = self._client_target(reference)
+            tasks.append(executor.spawn(self._client_coroutine(target, args), target.label))
+        executor.run()
+        return [task.error if task.error is not None else task.result for task in tasks]
+
+    def due_jobs(self) -> list[DueJob]:
+        """Queued jobs that are pending and due now, removed from the queue (pass them to
+        :meth:`concurrently` to run them alongside client calls)."""
+        jobs: list[DueJob] = []
+        while True:
+            job = self._runtime.next_due()
+            if job is None or job.due_ms > self.clock.now_ms:
+                return jobs
+            jobs.append(self._runtime.due.pop())
+
+    def _client_coroutine(self, target: Target, args: Any) -> Coroutine[Any, Any, Any]:
+        kind = target.definition.function_type
+        if kind == "query":
+            return self._runtime.run_query(target, args)
+        if kind == "mutation":
+            return self._runtime.run_mutation(target, args)
+        return self._runtime.run_action(target, args)
 
     def scheduled_functions(self, component: str | None = None) -> list[dict[str, Any]]:
         """Every ``_scheduled_functions`` row of the app (or a component), oldest first.
@@ -165,6 +244,72 @@ class Simulator:
         """The handle string of a function, as ``create_function_handle`` gives it in a handler."""
         namespace = self._runtime.namespaces[component or ""]
         return self._runtime.handle(reference, namespace)
+
+
+@dataclass
+class Submission:
+    """A client call submitted to start at a virtual time; filled in when it finishes."""
+
+    function: str
+    at_ms: float
+    order: int
+    done: bool = False
+    result: Any = None
+    error: BaseException | None = None
+
+    def _finish(self, task: Task) -> None:
+        self.done, self.result, self.error = True, task.result, task.error
+
+
+class _DueFeeder:
+    """Starts due jobs (up to the parallelism) and timed client calls as time passes."""
+
+    def __init__(self, sim: Simulator, until_ms: float | None, max_steps: int | None) -> None:
+        self._sim = sim
+        self._until = until_ms
+        self._max_steps = max_steps
+        self.running = 0
+        self.started = 0
+        self.stopped_early = False
+
+    def _job_done(self, task: Task) -> None:
+        self.running -= 1
+
+    def _in_window(self, when_ms: float) -> bool:
+        return self._until is None or when_ms <= self._until
+
+    def start_ready(self, executor: Executor) -> None:
+        sim = self._sim
+        now = sim.clock.now_ms
+        waiting = []
+        for submission, target, args in sim._submissions:
+            if submission.at_ms <= now:
+                executor.spawn(
+                    sim._client_coroutine(target, args), target.label, on_done=submission._finish
+                )
+            else:
+                waiting.append((submission, target, args))
+        sim._submissions = waiting
+        runtime = sim._runtime
+        while self.running < sim.parallelism:
+            job = runtime.next_due()
+            if job is None or job.due_ms > now or not self._in_window(job.due_ms):
+                return
+            if self._max_steps is not None and self.started >= self._max_steps:
+                self.stopped_early = True
+                return
+            runtime.due.pop()
+            self.running += 1
+            self.started += 1
+            executor.spawn(runtime.run_job(job), f"job {job.job_id}", on_done=self._job_done)
+
+    def next_time(self) -> float | None:
+        times = [s.at_ms for s, _, _ in self._sim._submissions if self._in_window(s.at_ms)]
+        if self.running < self._sim.parallelism and not self.stopped_early:
+            job = self._sim._runtime.next_due()
+            if job is not None and self._in_window(job.due_ms):
+                times.append(job.due_ms)
+        return min(times) if times else None
 
 
 def _open_store(store: str | Path | Store | None) -> Store | None:

@@ -1,0 +1,216 @@
+"""Running executions side by side, interleaved at every awaited ``ctx`` call.
+
+Each execution is a coroutine. Every database call awaits a
+:class:`~convex_sim.checkpoint.Checkpoint` first, which suspends the coroutine
+and hands control back here; the executor then asks its :class:`Chooser`
+which runnable execution moves next. Mutations also pause just before they
+commit, so "read, then someone else commits, then I commit" really happens.
+A :class:`~convex_sim.occ.Sleep` (a retry's backoff) takes its execution out
+of the running for that much virtual time; when every execution is asleep
+the executor moves the virtual clock to the earliest wake-up (or to the next
+external event, such as a scheduled job falling due).
+
+Choosing is the only source of nondeterminism, and it is seeded: an integer
+seed, an explicit list of choices, or any callable (hypothesis draws them).
+The choices made are recorded, so any run can be replayed exactly.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import random
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from convex_sim.checkpoint import Checkpoint, ForeignAwaitError
+from convex_sim.clock import VirtualClock
+from convex_sim.errors import ConvexSimError
+from convex_sim.occ import Sleep
+
+
+class Chooser:
+    """Picks which of ``n`` runnable executions moves next, and remembers the picks.
+
+    Build one with :func:`as_chooser` from an int seed, a list of choices or a
+    callable ``(n) -> index``. ``choices`` is the replayable record: passing it
+    back as a list reproduces the run.
+    """
+
+    def __init__(self, pick: Callable[[int], int], description: str) -> None:
+        self._pick = pick
+        self.description = description
+        self.choices: list[int] = []
+
+    def choose(self, n: int) -> int:
+        if n == 1:
+            return 0
+        index = self._pick(n)
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < n:
+            raise ScheduleError(
+                f"schedule {self.description} chose {index!r} among {n} runnable executions; "
+                f"a choice must be an int from 0 to {n - 1}"
+            )
+        self.choices.append(index)
+        return index
+
+    def reproducer(self) -> str:
+        """A ``schedule=`` value that replays the choices made so far."""
+        return f"schedule={self.choices!r}"
+
+
+class ScheduleError(ConvexSimError, ValueError):
+    """A schedule is not a seed, a list of choices or a chooser callable, or chose wrongly."""
+
+
+ScheduleSpec = int | Sequence[int] | Callable[[int], int] | Chooser | None
+
+
+def as_chooser(schedule: ScheduleSpec, *, default_seed: int = 0) -> Chooser:
+    """A chooser from a seed, a list of choices (then the first runnable), or a callable."""
+    if isinstance(schedule, Chooser):
+        return schedule
+    if schedule is None:
+        schedule = default_seed
+    if isinstance(schedule, bool):
+        raise ScheduleError(f"schedule must be a seed, a list or a callable, got {schedule!r}")
+    if isinstance(schedule, int):
+        rng = random.Random(schedule)
+        return Chooser(rng.randrange, f"seed {schedule}")
+    if callable(schedule):
+        return Chooser(schedule, getattr(schedule, "__name__", "callable"))
+    if isinstance(schedule, Sequence) and not isinstance(schedule, str | bytes):
+        planned = list(schedule)
+        position = 0
+
+        def replay(n: int) -> int:
+            nonlocal position
+            if position >= len(planned):
+                return 0
+            choice = planned[position]
+            position += 1
+            return (
+                choice % n if isinstance(choice, int) and not isinstance(choice, bool) else choice
+            )
+
+        return Chooser(replay, f"list of {len(planned)} choices")
+    raise ScheduleError(
+        f"schedule must be an int seed, a list of choices or a callable (n) -> index, "
+        f"got {schedule!r}"
+    )
+
+
+@dataclass
+class Task:
+    """One top-level execution under the executor."""
+
+    label: str
+    coroutine: Coroutine[Any, Any, Any]
+    context: contextvars.Context = field(default_factory=contextvars.Context)
+    wake_ms: float = float("-inf")
+    done: bool = False
+    result: Any = None
+    error: BaseException | None = None
+    steps: int = 0
+    on_done: Callable[[Task], None] | None = None
+
+
+class Feeder(Protocol):
+    """Something that starts new tasks as time passes (due jobs, timed client calls)."""
+
+    def start_ready(self, executor: Executor) -> None:
+        """Spawn whatever may start at the current virtual time."""
+
+    def next_time(self) -> float | None:
+        """When the next thing may start, or None if nothing is waiting (or nothing may
+        start before a running task finishes)."""
+
+
+class Executor:
+    """Steps tasks one checkpoint at a time, in the order a chooser picks."""
+
+    def __init__(
+        self,
+        clock: VirtualClock,
+        chooser: Chooser,
+        on_advance: Callable[[float], None] | None = None,
+    ) -> None:
+        self.clock = clock
+        self.chooser = chooser
+        self._on_advance = on_advance
+        self.tasks: list[Task] = []
+        self._active: list[Task] = []
+
+    def spawn(
+        self,
+        coroutine: Coroutine[Any, Any, Any],
+        label: str,
+        on_done: Callable[[Task], None] | None = None,
+    ) -> Task:
+        task = Task(label, coroutine, on_done=on_done)
+        self.tasks.append(task)
+        self._active.append(task)
+        return task
+
+    @property
+    def active(self) -> int:
+        return len(self._active)
+
+    def _step(self, task: Task) -> None:
+        task.steps += 1
+        try:
+            yielded = task.context.run(task.coroutine.send, None)
+        except StopIteration as stop:
+            self._finish(task, result=stop.value)
+            return
+        except BaseException as error:  # the execution failed: hand it to the caller
+            self._finish(task, error=error)
+            return
+        if isinstance(yielded, Sleep):
+            task.wake_ms = self.clock.now_ms + yielded.ms
+        elif not isinstance(yielded, Checkpoint):
+            task.coroutine.close()
+            self._finish(
+                task,
+                error=ForeignAwaitError(
+                    f"a handler awaited {yielded!r}, which is not a ctx operation; handlers "
+                    "run in virtual time and may only await ctx.db, ctx.scheduler and "
+                    "ctx.run_* calls"
+                ),
+            )
+
+    def _finish(
+        self, task: Task, *, result: Any = None, error: BaseException | None = None
+    ) -> None:
+        task.done = True
+        task.result = result
+        task.error = error
+        self._active.remove(task)
+        if task.on_done is not None:
+            task.on_done(task)
+
+    def run(self, feeder: Feeder | None = None) -> None:
+        """Step until every task is done and the feeder has nothing more to start."""
+        while True:
+            if feeder is not None:
+                feeder.start_ready(self)
+            now = self.clock.now_ms
+            runnable = [task for task in self._active if task.wake_ms <= now]
+            if runnable:
+                self._step(runnable[self.chooser.choose(len(runnable))])
+                continue
+            wakes = [task.wake_ms for task in self._active]
+            upcoming = None if feeder is None else feeder.next_time()
+            if upcoming is not None:
+                wakes.append(upcoming)
+            if not wakes:
+                return
+            target = min(wakes)
+            if target > now:
+                self.clock.advance_to(target)
+                if self._on_advance is not None:
+                    self._on_advance(target)
+            elif not runnable and upcoming is not None and upcoming <= now:
+                raise ConvexSimError(
+                    "the feeder reported work ready now but started none; this is a bug"
+                )

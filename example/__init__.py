@@ -1,1 +1,12 @@
-"""An app that uses the batch worker: events summed into totals, and a stepping demo."""
+"""An app that uses the batch worker: events summed into totals, and a stepping demo.
+
+``example.app`` is the app definition; ``example.example`` holds its functions
+(as the original's ``convex/example.ts`` does); ``python -m example`` runs the
+demo.
+"""
+
+from example.definition import make_app
+
+app = make_app()
+
+__all__ = ["app", "make_app"]

@@ -1,0 +1,81 @@
+"""The example app: events summed into totals by a batch worker.
+
+``add_event`` inserts an event and pings the worker ``"events"``; the worker's
+loop calls ``get_batch`` (up to 10 events, or idle) and ``process_batch``
+(adds them to the ``"all"`` total and deletes them), until the table is empty.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import batch_worker
+from convex_sim import components, internal, internal_mutation, internal_query, mutation, query, v
+
+BATCH_SIZE: Final = 10
+TOTAL_KEY: Final = "all"
+WORKER_NAME: Final = "events"
+
+batch = v.object({"ids": v.array(v.id("events"))})
+
+
+@mutation(args={"value": v.number()}, returns=v.null())
+async def add_event(ctx: Any, args: dict[str, Any]) -> None:
+    """Insert one event, then make sure the worker is running."""
+    await ctx.db.insert("events", {"value": args["value"]})
+    await batch_worker.ping(
+        ctx,
+        components.batchWorker,
+        name=WORKER_NAME,
+        work_query=internal.example.get_batch,
+        worker_mutation=internal.example.process_batch,
+    )
+    return None
+
+
+@internal_query(args=batch_worker.batch_query_args, returns=batch_worker.batch_result(batch))
+async def get_batch(ctx: Any, args: dict[str, Any]) -> dict[str, Any]:
+    """The next (up to) 10 events, or idle when there are none."""
+    events = await ctx.db.query("events").take(BATCH_SIZE)
+    if not events:
+        return {"kind": "idle"}
+    return {"kind": "work", "batch": {"ids": [event["_id"] for event in events]}}
+
+
+@internal_mutation(args=batch, returns=batch_worker.worker_result)
+async def process_batch(ctx: Any, args: dict[str, Any]) -> None:
+    """Add the batch into the total and delete what was processed (the worker owns cleanup)."""
+    total = 0.0
+    count = 0
+    for event_id in args["ids"]:
+        event = await ctx.db.get(event_id)
+        if event is None:
+            continue  # already processed by an earlier batch
+        total += event["value"]
+        count += 1
+        await ctx.db.delete(event_id)
+    if count:
+        row = (
+            await ctx.db.query("totals")
+            .with_index("key", lambda q: q.eq("key", TOTAL_KEY))
+            .unique()
+        )
+        if row is None:
+            await ctx.db.insert("totals", {"key": TOTAL_KEY, "total": total, "count": count})
+        else:
+            await ctx.db.patch(
+                row["_id"], {"total": row["total"] + total, "count": row["count"] + count}
+            )
+    return None
+
+
+@query(args={}, returns=v.union(v.null(), v.object({"total": v.number(), "count": v.int64()})))
+async def get_totals(ctx: Any, args: dict[str, Any]) -> dict[str, Any] | None:
+    row = await ctx.db.query("totals").with_index("key", lambda q: q.eq("key", TOTAL_KEY)).unique()
+    return None if row is None else {"total": row["total"], "count": row["count"]}
+
+
+@query(args={})
+async def worker_status(ctx: Any, args: dict[str, Any]) -> Any:
+    """The worker's status: ``{"kind": "running" | "idle" | "stopped"}`` or None."""
+    return await ctx.run_query(components.batchWorker.lib.status, {"name": WORKER_NAME})

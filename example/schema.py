@@ -1,0 +1,16 @@
+"""The example app's tables: events waiting to be processed, and running totals."""
+
+from __future__ import annotations
+
+from convex_sim import define_schema, define_table, v
+
+schema = define_schema(
+    {
+        # Work: inserted by add_event, deleted by process_batch once counted.
+        "events": define_table({"value": v.number()}),
+        # One row per key; process_batch adds each batch into it.
+        "totals": define_table({"key": v.string(), "total": v.number(), "count": v.int64()}).index(
+            "key", ["key"]
+        ),
+    }
+)

@@ -1,7 +1,13 @@
-"""The in-memory store: versions by timestamp, index scans as of a snapshot, pruning."""
+"""Both stores: versions by timestamp, index scans as of a snapshot, pruning.
+
+Every test runs against the memory store and the SQLite store (through
+``make_store``), since the two must answer every read identically.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,14 +15,33 @@ import pytest
 from convex_sim.errors import SnapshotTooOldError
 from convex_sim.index_keys import KEY_MAX, encode_key
 from convex_sim.schema import user_index
-from convex_sim.store import DocumentWrite, MemoryStore
+from convex_sim.store import DocumentWrite, MemoryStore, SqliteStore, Store
 from convex_sim.values import Id, make_id_string
 
 BY_X = user_index("by_x", ["x"], table="t")
 
+StoreFactory = Callable[[], Store]
 
-def _store() -> tuple[MemoryStore, int]:
-    store = MemoryStore()
+
+@pytest.fixture(params=["memory", "sqlite"])
+def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
+    """A factory for fresh, empty stores of one kind; SQLite stores are closed afterwards."""
+    opened: list[SqliteStore] = []
+
+    def make() -> Store:
+        if request.param == "memory":
+            return MemoryStore()
+        store = SqliteStore(tmp_path / f"s{len(opened)}.db")
+        opened.append(store)
+        return store
+
+    yield make
+    for store in opened:
+        store.close()
+
+
+def _store(make_store: StoreFactory) -> tuple[Store, int]:
+    store = make_store()
     number = store.table_number("", "t", create=True)
     assert number is not None
     store.declare_table(number)
@@ -29,12 +54,14 @@ def _doc(n: int, x: Any, table_number: int = 1) -> dict[str, Any]:
     return {"_id": doc_id, "_creationTime": float(n), "x": x}
 
 
-def _xs(store: MemoryStore, number: int, ts: int, *, reverse: bool = False) -> list[Any]:
+def _xs(store: Store, number: int, ts: int, *, reverse: bool = False) -> list[Any]:
     return [doc["x"] for _, doc in store.scan(number, "by_x", b"", KEY_MAX, reverse=reverse, ts=ts)]
 
 
-def test_reads_see_exactly_the_commits_at_or_before_their_timestamp() -> None:
-    store, number = _store()
+def test_reads_see_exactly_the_commits_at_or_before_their_timestamp(
+    make_store: StoreFactory,
+) -> None:
+    store, number = _store(make_store)
     doc = _doc(1, 10)
     store.commit(10, [DocumentWrite(number, doc["_id"], doc)])
     store.commit(20, [DocumentWrite(number, doc["_id"], {**doc, "x": 20})])
@@ -46,8 +73,10 @@ def test_reads_see_exactly_the_commits_at_or_before_their_timestamp() -> None:
     assert [_xs(store, number, ts) for ts in (5, 10, 25, 30)] == [[], [10], [20], []]
 
 
-def test_a_key_change_moves_the_document_in_the_index_at_that_timestamp() -> None:
-    store, number = _store()
+def test_a_key_change_moves_the_document_in_the_index_at_that_timestamp(
+    make_store: StoreFactory,
+) -> None:
+    store, number = _store(make_store)
     a, b = _doc(1, 1), _doc(2, 2)
     store.commit(1, [DocumentWrite(number, a["_id"], a), DocumentWrite(number, b["_id"], b)])
     store.commit(2, [DocumentWrite(number, a["_id"], {**a, "x": 3})])
@@ -56,8 +85,8 @@ def test_a_key_change_moves_the_document_in_the_index_at_that_timestamp() -> Non
     assert _xs(store, number, 2, reverse=True) == [3, 2]
 
 
-def test_commits_report_old_and_new_keys_for_every_index() -> None:
-    store, number = _store()
+def test_commits_report_old_and_new_keys_for_every_index(make_store: StoreFactory) -> None:
+    store, number = _store(make_store)
     a = _doc(1, 1)
     store.commit(1, [DocumentWrite(number, a["_id"], a)])
     changes = store.commit(2, [DocumentWrite(number, a["_id"], {**a, "x": 5})])
@@ -69,16 +98,16 @@ def test_commits_report_old_and_new_keys_for_every_index() -> None:
     assert by_index["by_id"].old_key == by_index["by_id"].new_key is not None
 
 
-def test_commit_timestamps_must_increase() -> None:
-    store, number = _store()
+def test_commit_timestamps_must_increase(make_store: StoreFactory) -> None:
+    store, number = _store(make_store)
     a = _doc(1, 1)
     store.commit(5, [DocumentWrite(number, a["_id"], a)])
     with pytest.raises(ValueError, match="not after 5"):
         store.commit(5, [DocumentWrite(number, a["_id"], None)])
 
 
-def test_a_scan_in_progress_is_unaffected_by_later_commits() -> None:
-    store, number = _store()
+def test_a_scan_in_progress_is_unaffected_by_later_commits(make_store: StoreFactory) -> None:
+    store, number = _store(make_store)
     docs = [_doc(n, n) for n in range(200)]
     store.commit(1, [DocumentWrite(number, d["_id"], d) for d in docs])
     seen = []
@@ -93,8 +122,8 @@ def test_a_scan_in_progress_is_unaffected_by_later_commits() -> None:
     assert seen == list(range(200))
 
 
-def test_define_index_back_fills_existing_documents() -> None:
-    store = MemoryStore()
+def test_define_index_back_fills_existing_documents(make_store: StoreFactory) -> None:
+    store = make_store()
     number = store.table_number("", "t", create=True)
     assert number is not None
     docs = [_doc(n, 10 - n) for n in range(3)]
@@ -103,8 +132,10 @@ def test_define_index_back_fills_existing_documents() -> None:
     assert _xs(store, number, 1) == [8, 9, 10]
 
 
-def test_tables_are_numbered_per_namespace_and_exist_once_written() -> None:
-    store = MemoryStore()
+def test_tables_are_numbered_per_namespace_and_exist_once_written(
+    make_store: StoreFactory,
+) -> None:
+    store = make_store()
     app = store.table_number("", "t", create=True)
     component = store.table_number("worker", "t", create=True)
     assert app != component
@@ -118,8 +149,10 @@ def test_tables_are_numbered_per_namespace_and_exist_once_written() -> None:
     assert store.table_exists(app, 3)
 
 
-def test_prune_forgets_what_no_reader_at_or_above_the_floor_can_see() -> None:
-    store, number = _store()
+def test_prune_forgets_what_no_reader_at_or_above_the_floor_can_see(
+    make_store: StoreFactory,
+) -> None:
+    store, number = _store(make_store)
     docs = [_doc(n, n) for n in range(10)]
     store.commit(1, [DocumentWrite(number, d["_id"], d) for d in docs])
     store.commit(2, [DocumentWrite(number, d["_id"], None) for d in docs[:9]])
@@ -137,8 +170,8 @@ def test_prune_forgets_what_no_reader_at_or_above_the_floor_can_see() -> None:
         store.get(docs[0]["_id"], 2)
 
 
-def test_prune_keeps_versions_a_live_snapshot_can_still_see() -> None:
-    store, number = _store()
+def test_prune_keeps_versions_a_live_snapshot_can_still_see(make_store: StoreFactory) -> None:
+    store, number = _store(make_store)
     a = _doc(1, 1)
     store.commit(1, [DocumentWrite(number, a["_id"], a)])
     store.commit(2, [DocumentWrite(number, a["_id"], {**a, "x": 2})])

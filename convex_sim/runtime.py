@@ -15,17 +15,17 @@ Actions have no transaction: each call they make is its own top-level one.
 from __future__ import annotations
 
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from convex_sim.checkpoint import Checkpoint
+from convex_sim.checkpoint import Checkpoint, drive
 from convex_sim.clock import VirtualClock
 from convex_sim.components import AppDefinition, Namespace, build_namespaces
 from convex_sim.context import ActionCtx, MutationCtx, NestingError, QueryCtx
 from convex_sim.database import ConflictError, Database
-from convex_sim.db import CreationTimes, DatabaseWriter, DbSession
+from convex_sim.db import CreationTimes, DatabaseReader, DatabaseWriter, DbSession
 from convex_sim.errors import ConvexSimError, ValidationError
 from convex_sim.functions import FunctionDefinition, FunctionNotFoundError, FunctionType
 from convex_sim.limits import MAX_CALL_DEPTH, LimitExceededError
@@ -156,6 +156,8 @@ class Frame:
     runtime: Runtime
     job: str | None = None
     session: DbSession | None = None
+    snapshot: bool = False
+    attempt: int = 1
 
 
 SKIPPED: Final = object()
@@ -369,6 +371,8 @@ class Runtime:
             args=_traceable(args),
             parent=None if frame.parent is None else frame.parent.execution,
             job=frame.job,
+            snapshot=frame.snapshot,
+            attempt=frame.attempt,
         )
         token = _CURRENT.set(frame)
         try:
@@ -481,6 +485,7 @@ class Runtime:
                 now_ms=now_ms,
                 job=None if job is None else job[1],
             )
+            frame.attempt = attempt
             try:
                 if job is not None and not self._stage_job(transaction, job, IN_PROGRESS, now_ms):
                     self.database.release(transaction)
@@ -582,6 +587,24 @@ class Runtime:
         self.record(Finished, frame.execution, result=_traceable(result))
         return result
 
+    def peek(
+        self, namespace: Namespace, function: Callable[[Any], Coroutine[Any, Any, Any]]
+    ) -> Any:
+        """``function(db)`` on a read-only snapshot, recorded nowhere (see ``Simulator.peek``)."""
+        transaction = self.database.begin(read_only=True)
+        session = DbSession(
+            database=self.database,
+            transaction=transaction,
+            namespace=namespace.path,
+            schema=namespace.schema,
+            rng=random.Random(0),
+            creation_times=CreationTimes(self.database, self.clock.now_ms),
+        )
+        try:
+            return drive(function(DatabaseReader(session)))
+        finally:
+            self.database.release(transaction)
+
     # -- nested calls (§5.1–§5.4) ------------------------------------------------------
 
     async def call_query(self, frame: Frame, reference: Any, args: Any, *, snapshot: bool) -> Any:
@@ -610,6 +633,7 @@ class Runtime:
             now_ms=frame.now_ms,
             job=frame.job,
         )
+        child.snapshot = snapshot
         try:
             return await self._invoke(child, target, args)
         finally:

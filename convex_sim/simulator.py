@@ -16,7 +16,7 @@ from typing import Any
 
 from convex_sim.checkpoint import drive
 from convex_sim.clock import DEFAULT_START_MS, VirtualClock
-from convex_sim.components import AppDefinition
+from convex_sim.components import AppDefinition, Namespace
 from convex_sim.errors import ConvexSimError
 from convex_sim.executor import Chooser, Executor, ScheduleSpec, Task, as_chooser
 from convex_sim.index_keys import KEY_MAX, KEY_MIN
@@ -123,13 +123,7 @@ class Simulator:
         Server-side access: internal functions, ``ctx.db.system`` and the
         component's own tables are all reachable.
         """
-        namespace = self._runtime.namespaces.get(component or "")
-        if namespace is None:
-            raise ConvexSimError(
-                f"no component is mounted as {component!r}; mounted: "
-                f"{sorted(n for n in self._runtime.namespaces if n)}"
-            )
-        return drive(self._runtime.run_in(namespace, function))
+        return drive(self._runtime.run_in(self._namespace(component), function))
 
     # -- time and the scheduler -------------------------------------------------------
 
@@ -239,6 +233,25 @@ class Simulator:
             number, BY_CREATION_TIME, KEY_MIN, KEY_MAX, reverse=False, ts=store.latest_ts
         )
         return [copy_value(row) for _, row in rows]
+
+    def peek(
+        self, function: Callable[[Any], Coroutine[Any, Any, Any]], component: str | None = None
+    ) -> Any:
+        """Run ``async function(db)`` on a read-only view of the latest state, off the record.
+
+        For observers (a demo, a test's assertion): it takes no read
+        dependency, schedules nothing and adds nothing to the trace.
+        """
+        return self._runtime.peek(self._namespace(component), function)
+
+    def _namespace(self, component: str | None) -> Namespace:
+        namespace = self._runtime.namespaces.get(component or "")
+        if namespace is None:
+            raise ConvexSimError(
+                f"no component is mounted as {component!r}; mounted: "
+                f"{sorted(n for n in self._runtime.namespaces if n)}"
+            )
+        return namespace
 
     def function_handle(self, reference: Any, component: str | None = None) -> str:
         """The handle string of a function, as ``create_function_handle`` gives it in a handler."""

@@ -60,6 +60,8 @@ class ExecutionStarted(TraceEvent):
     attempt: int = 1
     parent: int | None = None
     job: str | None = None
+    snapshot: bool = False
+    """A query run as a snapshot read (``use_stale_snapshot``): it took no read dependency."""
 
 
 @_event

@@ -47,6 +47,7 @@ from convex_sim.values import (
     decode_id_string,
     make_id_string,
     type_name,
+    value_size,
     values_equal,
 )
 
@@ -259,7 +260,12 @@ class DatabaseWriter(DatabaseReader):
         assert number is not None
         doc_id = session.new_id(table, number)
         stored = {"_id": doc_id, "_creationTime": session.take_creation_time(), **validated}
-        size = check_document(stored, table=table)
+        if self._system and self._session.system_writable:
+            # Scheduler rows: their args are bounded by the scheduling budget (§6.8),
+            # not by the 1 MiB document limit.
+            size = value_size(stored)
+        else:
+            size = check_document(stored, table=table)
         if contains_commit_ts(validated):
             session.transaction.uses_commit_ts = True
         session.transaction.write(number, doc_id, stored, size=size)
@@ -306,8 +312,11 @@ class DatabaseWriter(DatabaseReader):
         self._session.observe("db.delete", actual, str(raw_id))
 
     @property
-    def system(self) -> DatabaseWriter:
-        return DatabaseWriter(self._session, system=True)
+    def system(self) -> DatabaseReader:
+        """Read-only access to the system tables (§2.6); only the runtime writes them."""
+        if self._session.system_writable:
+            return DatabaseWriter(self._session, system=True)
+        return DatabaseReader(self._session, system=True)
 
     # -- helpers ------------------------------------------------------------
 

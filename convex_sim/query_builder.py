@@ -225,7 +225,13 @@ class Query:
         else:
             continue_cursor = _encode_cursor(last_key if last_key is not None else b"")
         self._observe("db.query.paginate", len(page))
-        return {"page": page, "isDone": done, "continueCursor": continue_cursor}
+        return {
+            "page": page,
+            "isDone": done,
+            "continueCursor": continue_cursor,
+            "splitCursor": None,
+            "pageStatus": None,
+        }
 
     def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
         return self._iterate()

@@ -6,19 +6,22 @@ is looked up until a call, and then against the namespace of the caller, so
 ``internal.loop.loop`` written in a component's module means *that
 component's* loop.
 
-Handles are ``function://<namespace>#<module:function>`` with an empty
-namespace for the app: ``function://#example:get_batch``. A handle may name an
+Handles are ``function://<id>#<module:function>`` (§5.6): the id is an opaque,
+deterministic name for one function of one namespace, and only the id is used
+to resolve; the path after ``#`` is a label for people. A handle may name an
 internal function of another namespace; that is what handles are for (the
 batch worker runs the app's work query through one).
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from convex_sim.errors import ConvexSimError
 from convex_sim.functions import FunctionDefinition
+from convex_sim.values import ID_RANDOM_BYTES, make_id_string
 
 HANDLE_PREFIX = "function://"
 
@@ -32,18 +35,18 @@ class FunctionReference:
     """A resolved-at-call-time name of a function.
 
     ``component`` is a child mount name (``components.<component>...``);
-    ``namespace`` is set only for handles, which name their namespace outright.
+    ``handle`` is set only for handles: the opaque id that alone resolves them.
     ``expected`` is the visibility the spelling promised (``api`` → public).
     """
 
     path: str
     component: str | None = None
-    namespace: str | None = None
+    handle: str | None = None
     expected: Literal["public", "internal"] | None = None
 
     def __str__(self) -> str:
-        if self.namespace is not None:
-            return f"{HANDLE_PREFIX}{self.namespace}#{self.path}"
+        if self.handle is not None:
+            return f"{HANDLE_PREFIX}{self.handle}#{self.path}"
         if self.component is not None:
             return f"components.{self.component}.{self.path}"
         return self.path
@@ -120,10 +123,10 @@ def as_reference(value: Any) -> FunctionDefinition | FunctionReference:
 
 def parse_reference_string(text: str) -> FunctionReference:
     if text.startswith(HANDLE_PREFIX):
-        namespace, separator, path = text[len(HANDLE_PREFIX) :].partition("#")
-        if not separator or ":" not in path:
+        handle, separator, path = text[len(HANDLE_PREFIX) :].partition("#")
+        if not separator or not handle:
             raise InvalidReferenceError(f"{text!r} is not a function handle")
-        return FunctionReference(path, namespace=namespace)
+        return FunctionReference(path, handle=handle)
     module, separator, name = text.partition(":")
     if not separator or not module or not name:
         raise InvalidReferenceError(
@@ -134,5 +137,11 @@ def parse_reference_string(text: str) -> FunctionReference:
     return FunctionReference(f"{module}:{name}")
 
 
+def handle_id(namespace: str, path: str) -> str:
+    """The opaque id of a function's handle: the same function always gets the same id."""
+    digest = hashlib.sha256(f"{namespace}\0{path}".encode()).digest()
+    return make_id_string(0, digest[:ID_RANDOM_BYTES])
+
+
 def handle_for(namespace: str, path: str) -> str:
-    return f"{HANDLE_PREFIX}{namespace}#{path}"
+    return f"{HANDLE_PREFIX}{handle_id(namespace, path)}#{path}"

@@ -14,6 +14,7 @@ Actions have no transaction: each call they make is its own top-level one.
 
 from __future__ import annotations
 
+import heapq
 import random
 from collections.abc import Awaitable, Callable, Coroutine
 from contextvars import ContextVar
@@ -28,13 +29,15 @@ from convex_sim.database import ConflictError, Database
 from convex_sim.db import CreationTimes, DatabaseReader, DatabaseWriter, DbSession
 from convex_sim.errors import ConvexSimError, ValidationError
 from convex_sim.functions import FunctionDefinition, FunctionNotFoundError, FunctionType
-from convex_sim.limits import MAX_CALL_DEPTH, LimitExceededError
+from convex_sim.limits import MAX_CALL_DEPTH, MAX_FUNCTION_ARGS_BYTES, LimitExceededError
 from convex_sim.occ import OccFailureError, RetryPolicy
-from convex_sim.references import FunctionReference, as_reference, handle_for
+from convex_sim.references import FunctionReference, as_reference, handle_for, handle_id
 from convex_sim.scheduler import (
     CANCELED,
     FAILED,
+    FINISHED_STATES,
     IN_PROGRESS,
+    JOB_RETENTION_MS,
     PENDING,
     SCHEDULED_FUNCTIONS_TABLE,
     SUCCESS,
@@ -75,6 +78,7 @@ from convex_sim.values import (
     copy_value,
     decode_id_string,
     resolve_commit_ts,
+    value_size,
 )
 
 _CURRENT: ContextVar[Frame | None] = ContextVar("convex_sim_frame", default=None)
@@ -186,6 +190,12 @@ class Runtime:
         self.due = DueQueue()
         self._next_execution = 1
         self._job_tables: dict[int, str] = {}
+        self._finished_jobs: list[tuple[float, str, str]] = []
+        self._handles = {
+            handle_id(namespace.path, path): (namespace.path, path)
+            for namespace in self.namespaces.values()
+            for path in namespace.registry.functions
+        }
         self.conflicts: dict[str, int] = {}
         self.retries: dict[str, int] = {}
         for namespace in self.namespaces.values():
@@ -243,10 +253,12 @@ class Runtime:
     def _resolve_reference(
         self, ref: FunctionReference, caller: Namespace, *, client: bool
     ) -> Target:
-        if ref.namespace is not None:
-            namespace = self.namespaces.get(ref.namespace)
-            if namespace is None:
-                raise FunctionNotFoundError(f"{ref} names no app or component")
+        if ref.handle is not None:
+            found = self._handles.get(ref.handle)
+            if found is None:
+                raise FunctionNotFoundError(f"{ref} is not a handle of any function here")
+            namespace = self.namespaces[found[0]]
+            ref = FunctionReference(found[1], handle=ref.handle)
         elif ref.component is not None:
             child = caller.children.get(ref.component)
             if child is None or client:
@@ -359,8 +371,11 @@ class Runtime:
 
     # -- invoking a handler ---------------------------------------------------------
 
-    async def _invoke(self, frame: Frame, target: Target, args: Any) -> Any:
-        """Validate, run the handler, validate its result; record start/finish/failure."""
+    async def _invoke(self, frame: Frame, target: Target, args: Any, *, finish: bool = True) -> Any:
+        """Validate, run the handler, validate its result; record start/finish/failure.
+
+        ``finish=False``: the caller records ``Finished`` itself (after a commit).
+        """
         definition = target.definition
         self.record(
             ExecutionStarted,
@@ -391,8 +406,18 @@ class Runtime:
             raise
         finally:
             _CURRENT.reset(token)
-        self.record(Finished, frame.execution, result=_traceable(result))
+        if finish:
+            self.record(Finished, frame.execution, result=_traceable(result))
         return result
+
+    def _check_size(self, target: Target, value: Any, what: str) -> None:
+        size = value_size(value)
+        if size > MAX_FUNCTION_ARGS_BYTES:
+            raise LimitExceededError(
+                "TooLarge" if what == "return value" else "ArgumentsTooLarge",
+                f"the {what} of {target.label} is {size} bytes; the limit is "
+                f"{MAX_FUNCTION_ARGS_BYTES}",
+            )
 
     def _check_args(self, target: Target, args: Any) -> dict[str, Any]:
         args = {} if args is None else args
@@ -404,9 +429,10 @@ class Runtime:
                 validator="v.object(...)",
                 context=f"ArgumentValidationError in {target.label}",
             )
+        check_value(args)
+        self._check_size(target, args, "arguments")
         validator = target.definition.args
         if validator is None:
-            check_value(args)
             return copy_value(args)  # type: ignore[no-any-return]
         try:
             checked: dict[str, Any] = validator.validate(
@@ -426,9 +452,10 @@ class Runtime:
                 validator="(no commit timestamp)",
                 context=f"ReturnsValidationError in {target.label}",
             )
+        check_value(result)
+        self._check_size(target, result, "return value")
         validator = target.definition.returns
         if validator is None:
-            check_value(result)
             return result
         try:
             return validator.validate(result, resolve_id=self._resolve_id(target.namespace))
@@ -490,7 +517,7 @@ class Runtime:
                 if job is not None and not self._stage_job(transaction, job, IN_PROGRESS, now_ms):
                     self.database.release(transaction)
                     return SKIPPED
-                result = await self._invoke(frame, target, args)
+                result = await self._invoke(frame, target, args, finish=False)
                 if job is not None:
                     self._stage_job(transaction, job, SUCCESS, now_ms)
                 # Give way once more: another execution may commit between our last
@@ -498,7 +525,10 @@ class Runtime:
                 await Checkpoint("commit", target.label)
                 ts = self._commit(frame, transaction, now_ms)
                 # A returned placeholder is resolved once the commit timestamp exists (§4.8).
-                return resolve_commit_ts(result, ts) if contains_commit_ts(result) else result
+                if contains_commit_ts(result):
+                    result = resolve_commit_ts(result, ts)
+                self.record(Finished, frame.execution, result=_traceable(result))
+                return result
             except ConflictError as conflict:
                 self._note_conflict(frame, target, conflict)
                 unlimited = job is not None
@@ -704,7 +734,7 @@ class Runtime:
 
         async def insert(writer: DatabaseWriter, scope: TransactionScope) -> Id:
             scope.budget.charge(args)
-            return await writer.system.insert(SCHEDULED_FUNCTIONS_TABLE, row)
+            return await writer.insert(SCHEDULED_FUNCTIONS_TABLE, row)
 
         if frame.scope is not None:
             job_id = await insert(self._system_writer(frame, frame.scope), frame.scope)
@@ -728,7 +758,7 @@ class Runtime:
             raise SchedulingError(f"cancel expects a scheduled function id, got {job_id!r}")
 
         async def cancel_in(writer: DatabaseWriter, scope: TransactionScope) -> None:
-            row = await writer.system.get(job_id)
+            row = await writer.get(job_id)
             if row is None:
                 raise SchedulingError(f"cancel: no scheduled function with id {job_id!r}")
             if job_id == scope.job:
@@ -737,7 +767,7 @@ class Runtime:
                 )
                 return
             if state_of(row) in (PENDING, IN_PROGRESS):
-                await writer.system.patch(
+                await writer.patch(
                     job_id, {"state": {"kind": CANCELED}, "completedTime": frame.now_ms}
                 )
                 self.record(JobCanceled, frame.execution, job=str(job_id))
@@ -759,7 +789,7 @@ class Runtime:
             observer=frame.session.observer,
             system_writable=True,
         )
-        return DatabaseWriter(session)
+        return DatabaseWriter(session, system=True)
 
     async def _system_mutation(
         self,
@@ -826,11 +856,32 @@ class Runtime:
             namespace = self._job_tables.get(write.table_number)
             if namespace is None or write.document is None:
                 continue
-            if state_of(write.document) == PENDING:
+            state = state_of(write.document)
+            if state == PENDING:
                 creation = float(write.document["_creationTime"])
                 due = max(float(write.document["scheduledTime"]), creation)
                 jobs.append(DueJob(due, creation, namespace, doc_id))
+            elif state in FINISHED_STATES and "completedTime" in write.document:
+                expires = float(write.document["completedTime"]) + JOB_RETENTION_MS
+                heapq.heappush(self._finished_jobs, (expires, doc_id, namespace))
         return jobs
+
+    def delete_expired_jobs(self) -> int:
+        """Delete finished job rows 7 days after completion, as the backend's GC does (§6.8)."""
+        now_ms = self.clock.now_ms
+        expired: list[tuple[str, str]] = []
+        while self._finished_jobs and self._finished_jobs[0][0] <= now_ms:
+            _, job_id, namespace = heapq.heappop(self._finished_jobs)
+            expired.append((namespace, job_id))
+        if not expired:
+            return 0
+        transaction = self.database.begin()
+        for namespace, job_id in expired:
+            number = self._job_table(namespace)
+            if state_of(transaction.get(number, job_id, record=False)) in FINISHED_STATES:
+                transaction.write(number, job_id, None)
+        self.database.commit(transaction, now_ms=now_ms, label="0")
+        return len(expired)
 
     async def run_job(self, job: DueJob) -> None:
         """Run one due job if it is still pending; record how its row ends."""
@@ -898,6 +949,7 @@ class Runtime:
             transaction.write(number, job_id, updated)
             await Checkpoint("commit", f"job {state}")
             try:
+                self._pending_jobs(transaction)  # notes the finished row for retention
                 self.database.commit(transaction, now_ms=now_ms, label="0")
             except ConflictError:
                 await self.retry_policy.sleep(0.0)

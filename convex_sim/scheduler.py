@@ -26,6 +26,8 @@ from convex_sim.values import value_size
 
 SCHEDULED_FUNCTIONS_TABLE: Final = "_scheduled_functions"
 MAX_SCHEDULE_DISTANCE_MS: Final = 5 * 365 * 24 * 3600 * 1000
+JOB_RETENTION_MS: Final = 7 * 24 * 3600 * 1000
+"""Finished rows are deleted this long after their ``completedTime`` (§6.8)."""
 
 PENDING: Final = "pending"
 IN_PROGRESS: Final = "inProgress"

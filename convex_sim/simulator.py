@@ -105,17 +105,33 @@ class Simulator:
     def _client_target(self, reference: Any) -> Target:
         return self._runtime.resolve(reference, self._runtime.namespaces[""], client=True)
 
+    def _alone(self, coroutine: Coroutine[Any, Any, Any], label: str) -> Any:
+        """Run one execution with nothing interleaved; its retry backoffs move the clock."""
+        executor = Executor(
+            self.clock,
+            self._chooser,
+            on_advance=lambda to_ms: self._runtime.record(ClockAdvanced, 0, to_ms=to_ms),
+        )
+        task = executor.spawn(coroutine, label)
+        executor.run()
+        if task.error is not None:
+            raise task.error
+        return task.result
+
     def query(self, reference: Any, args: dict[str, Any] | None = None) -> Any:
         """Run a public query as a client would."""
-        return drive(self._runtime.run_query(self._client_target(reference), args))
+        target = self._client_target(reference)
+        return self._alone(self._runtime.run_query(target, args), target.label)
 
     def mutation(self, reference: Any, args: dict[str, Any] | None = None) -> Any:
         """Run a public mutation as a client would (retried on conflicts)."""
-        return drive(self._runtime.run_mutation(self._client_target(reference), args))
+        target = self._client_target(reference)
+        return self._alone(self._runtime.run_mutation(target, args), target.label)
 
     def action(self, reference: Any, args: dict[str, Any] | None = None) -> Any:
         """Run a public action as a client would."""
-        return drive(self._runtime.run_action(self._client_target(reference), args))
+        target = self._client_target(reference)
+        return self._alone(self._runtime.run_action(target, args), target.label)
 
     def run(self, function: Callable[[Any], Awaitable[Any]], component: str | None = None) -> Any:
         """Run ``async function(ctx)`` as a mutation in the app (or the named component).
@@ -163,12 +179,15 @@ class Simulator:
         if target > self.clock.now_ms:
             self.clock.advance_to(target)
             self._runtime.record(ClockAdvanced, 0, to_ms=self.clock.now_ms)
+        self._runtime.delete_expired_jobs()
 
     def finish_all_scheduled_functions(
         self, max_steps: int = DEFAULT_MAX_STEPS, *, schedule: ScheduleSpec = None
     ) -> int:
         """Jump from due job to due job until none is left; returns how many ran."""
-        return self._run_due(None, max_steps, schedule)
+        ran = self._run_due(None, max_steps, schedule)
+        self._runtime.delete_expired_jobs()
+        return ran
 
     def submit(
         self, reference: Any, args: dict[str, Any] | None = None, *, at_ms: float

@@ -126,6 +126,7 @@ class Transaction:
         self.writes: dict[str, PendingWrite] = {}
         self._undo: list[tuple[str, PendingWrite | None]] = []
         self.closed = False
+        self._points_read: set[tuple[int, str]] = set()
         self.uses_commit_ts = False
         """Set when a write holds ``COMMIT_TS``: the commit must resolve it (§4.8)."""
         self.documents_scanned = 0
@@ -170,8 +171,12 @@ class Transaction:
         """The document as this transaction sees it; records a point read on ``by_id``."""
         self._check_open()
         if record:
-            self._count_interval()
-            self.read_set.add_point(table_number, BY_ID, encode_value(doc_id))
+            point = (table_number, doc_id)
+            if point not in self._points_read:
+                # Intervals count after merging: re-reading a point adds nothing (§10).
+                self._points_read.add(point)
+                self._count_interval()
+                self.read_set.add_point(table_number, BY_ID, encode_value(doc_id))
         pending = self.writes.get(doc_id)
         document = (
             pending.document if pending is not None else self.store.get(doc_id, self.snapshot_ts)

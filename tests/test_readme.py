@@ -1,0 +1,44 @@
+"""The README stays true: its Python blocks run, and CI runs its test command."""
+
+from __future__ import annotations
+
+import re
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+BLOCKS = re.findall(r"```python\n(.*?)```", README, flags=re.S)
+
+
+def _command(marker: str) -> str:
+    match = re.search(rf"<!-- {marker} -->\n```\n(.*?)\n```", README)
+    assert match, f"README has no {marker}"
+    return match.group(1)
+
+
+@pytest.mark.parametrize("index", range(len(BLOCKS)))
+def test_readme_python_blocks_run(index: int, capsys: pytest.CaptureFixture[str]) -> None:
+    name = f"readme_block_{index}"
+    module = types.ModuleType(name)
+    sys.modules[name] = module
+    try:
+        exec(compile(BLOCKS[index], f"README.md block {index}", "exec"), module.__dict__)
+    finally:
+        del sys.modules[name]
+
+
+def test_the_readme_opens_with_the_demo_and_the_test_command() -> None:
+    head = README.split("## ", 1)[0]
+    assert head.index("demo-command") < head.index("test-command")
+    assert "python -m example" in _command("demo-command")
+    assert "pytest" in _command("test-command")
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "<!-- test-command -->" in ci
+    assert 'bash -c "$test_command"' in ci

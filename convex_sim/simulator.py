@@ -166,16 +166,20 @@ class Simulator:
             )
         return feeder.started
 
-    def advance(self, ms: float, *, schedule: ScheduleSpec = None) -> None:
+    def advance(
+        self, ms: float, *, schedule: ScheduleSpec = None, max_steps: int = 100_000
+    ) -> None:
         """Move the clock ``ms`` forward, running every job that falls due, in time order.
 
         Jobs due at the same time run concurrently (up to ``parallelism``),
         interleaved by ``schedule`` (default: the simulator's own seeded one).
+        More than ``max_steps`` jobs raises, so a job that reschedules itself
+        with no delay cannot spin forever.
         """
         target = self.clock.now_ms + ms if ms >= 0 else ms
         if ms < 0:
             self.clock.advance(ms)  # raises: the clock never goes backwards
-        self._run_due(target, None, schedule)
+        self._run_due(target, max_steps, schedule)
         if target > self.clock.now_ms:
             self.clock.advance_to(target)
             self._runtime.record(ClockAdvanced, 0, to_ms=self.clock.now_ms)

@@ -88,3 +88,10 @@ def test_a_job_due_in_the_past_runs_now_and_the_clock_stays_put() -> None:
     with pytest.raises(ClockError):
         sim.advance(-30_000)
     assert sim.now == now
+
+
+def test_advance_stops_a_job_that_reschedules_itself_without_delay() -> None:
+    sim = Simulator(define_app(modules=[sim_chain]), seed=0)
+    sim.mutation(sim_chain.start_forever, {"delayMs": 0})
+    with pytest.raises(SchedulerDidNotSettleError, match="ran 50 scheduled functions"):
+        sim.advance(1_000, max_steps=50)

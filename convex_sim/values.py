@@ -304,8 +304,53 @@ def check_value(value: Any, *, path: str = "", max_depth: int = MAX_VALUE_NESTIN
 
     Checks types, the int64 range, valid Unicode, field names, array length,
     field count and nesting depth (§1.1, §1.4, §1.5).
+
+    A quick pass without path bookkeeping runs first; only when it finds a
+    problem does the slower pass run to name the exact path.
     """
-    _check(value, path, max_depth)
+    if not _valid(value, max_depth):
+        _check(value, path, max_depth)
+
+
+_PLAIN_SCALARS: Final = frozenset({type(None), bool, float, bytes, Id})
+_FIELD_NAME_CHARS: Final = frozenset(chr(c) for c in range(0x20, 0x7F))
+
+
+def _valid(value: Any, depth_left: int) -> bool:
+    """True when ``value`` is certainly a Convex value (the quick pass of ``check_value``)."""
+    kind = type(value)
+    if kind in _PLAIN_SCALARS:
+        return True
+    if kind is str:
+        return value.isascii() or _unicode_ok(value)
+    if kind is int:
+        return bool(INT64_MIN <= value <= INT64_MAX)
+    if kind is dict:
+        if depth_left <= 0 or len(value) > MAX_OBJECT_FIELDS:
+            return False
+        for key, item in value.items():
+            if (
+                type(key) is not str
+                or len(key) > MAX_FIELD_NAME_LENGTH
+                or key.startswith("$")
+                or not _FIELD_NAME_CHARS.issuperset(key)
+                or not _valid(item, depth_left - 1)
+            ):
+                return False
+        return True
+    if kind is list:
+        if depth_left <= 0 or len(value) > MAX_ARRAY_LENGTH:
+            return False
+        return all(_valid(item, depth_left - 1) for item in value)
+    return value is COMMIT_TS
+
+
+def _unicode_ok(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check(value: Any, path: str, depth_left: int) -> None:
@@ -408,6 +453,16 @@ def check_document(doc: Mapping[str, Any], *, table: str) -> int:
 
 def value_size(value: Any) -> int:
     """Size as Convex counts it for limits (§1.5)."""
+    kind = type(value)
+    if kind is float or kind is int:
+        return 9
+    if kind is str or kind is Id:
+        return 2 + (len(value) if value.isascii() else len(value.encode("utf-8")))
+    if kind is dict:
+        size = 2
+        for key, item in value.items():
+            size += (len(key) if key.isascii() else len(key.encode())) + 1 + value_size(item)
+        return size
     if value is None or isinstance(value, bool):
         return 1
     if isinstance(value, int | float) or value is COMMIT_TS:

@@ -11,7 +11,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-BLOCKS = re.findall(r"```python\n(.*?)```", README, flags=re.S)
+# A block preceded by ``<!-- continues -->`` runs in the module of the block before it.
+_FOUND = re.findall(r"(<!-- continues -->\n)?```python\n(.*?)```", README, flags=re.S)
+BLOCKS: list[str] = []
+for continues, code in _FOUND:
+    if continues and BLOCKS:
+        BLOCKS[-1] += "\n" + code
+    else:
+        BLOCKS.append(code)
+# Module names the blocks refer to (``internal.<module>...``), in order.
+NAMES = ["readme_first_app", "readme_worker"]
 
 
 def _command(marker: str) -> str:
@@ -22,7 +31,7 @@ def _command(marker: str) -> str:
 
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
 def test_readme_python_blocks_run(index: int, capsys: pytest.CaptureFixture[str]) -> None:
-    name = f"readme_block_{index}"
+    name = NAMES[index] if index < len(NAMES) else f"readme_block_{index}"
     module = types.ModuleType(name)
     sys.modules[name] = module
     try:

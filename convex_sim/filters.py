@@ -282,13 +282,18 @@ def compile_index_range(
         return KeyRange(b"", KEY_MAX, f"{name} (all)")
     positions = {field: position for position, field in enumerate(index.key_fields)}
     eq_by_position: dict[int, tuple[str, Any]] = {}
-    for field, value in builder.eqs:
+
+    def position_of(field: str) -> int:
         position = positions.get(field)
         if position is None:
             raise InvalidIndexRangeError(
                 f"with_index({index.name!r}): field {field!r} is not in index {name}, whose "
                 f"fields are {list(index.key_fields)}"
             )
+        return position
+
+    for field, value in builder.eqs:
+        position = position_of(field)
         if position in eq_by_position:
             raise InvalidIndexRangeError(f"with_index({index.name!r}): eq({field!r}) appears twice")
         eq_by_position[position] = (field, value)
@@ -311,12 +316,7 @@ def compile_index_range(
         if bound is None:
             continue
         operation, field, value = bound
-        position = positions.get(field)
-        if position is None:
-            raise InvalidIndexRangeError(
-                f"with_index({index.name!r}): field {field!r} is not in index {name}, whose "
-                f"fields are {list(index.key_fields)}"
-            )
+        position = position_of(field)
         if position in eq_by_position:
             raise InvalidIndexRangeError(
                 f"with_index({index.name!r}): {field!r} has both eq and {operation}"

@@ -15,6 +15,7 @@ batch worker runs the app's work query through one).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -137,6 +138,7 @@ def parse_reference_string(text: str) -> FunctionReference:
     return FunctionReference(f"{module}:{name}")
 
 
+@functools.cache
 def handle_id(namespace: str, path: str) -> str:
     """The opaque id of a function's handle: the same function always gets the same id."""
     digest = hashlib.sha256(f"{namespace}\0{path}".encode()).digest()

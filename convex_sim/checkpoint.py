@@ -1,4 +1,4 @@
-"""The points where one execution may give way to another.
+"""The points where one execution may give way to another (convex-semantics.md §2.7).
 
 Every ``ctx`` operation awaits a :class:`Checkpoint` before it touches the
 database. Awaiting it suspends the handler's coroutine all the way up to

@@ -1,5 +1,9 @@
 """Running executions side by side, interleaved at every awaited ``ctx`` call.
 
+Implements the concurrency of convex-semantics.md §2.7 (one execution's calls
+run one at a time, in order) across executions, and the parallel start of due
+jobs of §6.9.
+
 Each execution is a coroutine. Every database call awaits a
 :class:`~convex_sim.checkpoint.Checkpoint` first, which suspends the coroutine
 and hands control back here; the executor then asks its :class:`Chooser`

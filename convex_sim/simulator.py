@@ -1,5 +1,8 @@
 """The public face: a deployment with its virtual clock, scheduler and trace.
 
+Implements design.md's Simulator table; time and scheduling follow
+convex-semantics.md §6.9 (due order, parallelism) and §8.1 (virtual time).
+
 ``Simulator`` owns every piece of state (store, clock, scheduler queue, trace,
 seeded generator); nothing lives at module level, so two simulators never
 share anything. Calls made through it behave as a client's would: they reach

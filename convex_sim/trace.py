@@ -1,5 +1,7 @@
 """The trace: an append-only record of everything that happened, in order.
 
+Values in it are written as Convex JSON (convex-semantics.md §1.1).
+
 Why typed events: tests assert on them (``trace.of(Committed)``), the demo and
 the CLI render them, and a replay compares two traces byte for byte. Every
 event carries a sequence number, the virtual time, and the execution it

@@ -1,4 +1,4 @@
-"""Convex validators (``v.*``): a compiled fast path and a precise slow path.
+"""Convex validators (``v.*``, §5.5): a compiled fast path and a precise slow path.
 
 Validation runs on every function call (arguments and return value) and on
 every document write, so the usual case — the value is fine — has to be cheap.

@@ -1,4 +1,4 @@
-"""The stepping demo: enqueue events, let the batch worker drain them, show every step.
+"""The stepping demo: enqueue events, let the batch worker drain, show every step (spec §5–§8).
 
 Run it with ``python -m example`` (or the ``convex-sim-example`` script)::
 

@@ -1,4 +1,4 @@
-"""The example app: events summed into totals by a batch worker.
+"""The example app: events summed into totals by a batch worker (batch-worker-spec.md §10).
 
 ``add_event`` inserts an event and pings the worker ``"events"``; the worker's
 loop calls ``get_batch`` (up to 10 events, or idle) and ``process_batch``

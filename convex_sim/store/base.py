@@ -1,4 +1,4 @@
-"""The storage interface: committed, timestamped versions of documents.
+"""The storage interface: committed, timestamped versions of documents (§4.1 snapshots).
 
 Why an interface: the in-memory store and the SQLite store must answer every
 read identically, so the transaction layer (and the property tests that pin

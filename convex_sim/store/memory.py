@@ -1,4 +1,4 @@
-"""The in-memory store: multi-version documents and multi-version sorted indexes.
+"""The in-memory store: multi-version documents and sorted indexes (§1.8, §4.1).
 
 Each document keeps its list of ``(ts, version)`` (``None`` = deleted). Each
 index is a ``SortedDict`` from encoded key to that key's history of

@@ -10,47 +10,39 @@ A *frame* is one function execution. Top-level queries and mutations own a
 transaction; nested ``run_query``/``run_mutation`` frames share their
 caller's transaction (``TransactionScope``), mutations behind a savepoint.
 Actions have no transaction: each call they make is its own top-level one.
+Scheduled functions live in ``jobs.py``; what stays here is one job — taking
+an execution from a reference to a committed result — which is why it is
+still the largest module.
 """
 
 from __future__ import annotations
 
-import heapq
 import random
 from collections.abc import Awaitable, Callable, Coroutine
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from convex_sim import jobs
 from convex_sim.checkpoint import Checkpoint, drive
 from convex_sim.clock import VirtualClock
 from convex_sim.components import AppDefinition, Namespace, build_namespaces
 from convex_sim.context import ActionCtx, MutationCtx, NestingError, QueryCtx
 from convex_sim.database import ConflictError, Database
-from convex_sim.db import CreationTimes, DatabaseReader, DatabaseWriter, DbSession
+from convex_sim.db import CreationTimes, DatabaseReader, DbSession
 from convex_sim.errors import ConvexSimError, ValidationError
 from convex_sim.functions import FunctionDefinition, FunctionNotFoundError, FunctionType
 from convex_sim.limits import MAX_CALL_DEPTH, MAX_FUNCTION_ARGS_BYTES, LimitExceededError
 from convex_sim.occ import OccFailureError, RetryPolicy
 from convex_sim.references import FunctionReference, as_reference, handle_for, handle_id
 from convex_sim.scheduler import (
-    CANCELED,
-    FAILED,
-    FINISHED_STATES,
     IN_PROGRESS,
-    JOB_RETENTION_MS,
-    PENDING,
     SCHEDULED_FUNCTIONS_TABLE,
+    SKIPPED,
     SUCCESS,
     DueJob,
     DueQueue,
     SchedulingBudget,
-    SchedulingError,
-    canonical_name,
-    check_delay,
-    check_run_at,
-    new_job_row,
-    path_from_name,
-    state_of,
 )
 from convex_sim.schema import Schema
 from convex_sim.store.base import Store
@@ -62,13 +54,11 @@ from convex_sim.trace import (
     ExecutionStarted,
     Failed,
     Finished,
-    FunctionScheduled,
-    JobCanceled,
-    JobStateChanged,
     LogLine,
     Retried,
     Trace,
     TraceEvent,
+    traceable,
 )
 from convex_sim.transaction import Transaction
 from convex_sim.values import (
@@ -162,10 +152,6 @@ class Frame:
     session: DbSession | None = None
     snapshot: bool = False
     attempt: int = 1
-
-
-SKIPPED: Final = object()
-"""What a scheduled mutation "returns" when its job was no longer pending."""
 
 
 class Runtime:
@@ -383,7 +369,7 @@ class Runtime:
             function=target.label,
             function_type=definition.function_type,
             component=target.namespace.path,
-            args=_traceable(args),
+            args=traceable(args),
             parent=None if frame.parent is None else frame.parent.execution,
             job=frame.job,
             snapshot=frame.snapshot,
@@ -407,7 +393,7 @@ class Runtime:
         finally:
             _CURRENT.reset(token)
         if finish:
-            self.record(Finished, frame.execution, result=_traceable(result))
+            self.record(Finished, frame.execution, result=traceable(result))
         return result
 
     def _check_size(self, target: Target, value: Any, what: str) -> None:
@@ -514,12 +500,14 @@ class Runtime:
             )
             frame.attempt = attempt
             try:
-                if job is not None and not self._stage_job(transaction, job, IN_PROGRESS, now_ms):
+                if job is not None and not jobs.stage_job(
+                    self, transaction, job, IN_PROGRESS, now_ms
+                ):
                     self.database.release(transaction)
                     return SKIPPED
                 result = await self._invoke(frame, target, args, finish=False)
                 if job is not None:
-                    self._stage_job(transaction, job, SUCCESS, now_ms)
+                    jobs.stage_job(self, transaction, job, SUCCESS, now_ms)
                 # Give way once more: another execution may commit between our last
                 # read and our commit, which is exactly when OCC has to catch it.
                 await Checkpoint("commit", target.label)
@@ -527,7 +515,7 @@ class Runtime:
                 # A returned placeholder is resolved once the commit timestamp exists (§4.8).
                 if contains_commit_ts(result):
                     result = resolve_commit_ts(result, ts)
-                self.record(Finished, frame.execution, result=_traceable(result))
+                self.record(Finished, frame.execution, result=traceable(result))
                 return result
             except ConflictError as conflict:
                 self._note_conflict(frame, target, conflict)
@@ -546,7 +534,7 @@ class Runtime:
 
     def _commit(self, frame: Frame, transaction: Transaction, now_ms: float) -> int:
         """Commit (or raise ConflictError); returns the commit timestamp."""
-        due = self._pending_jobs(transaction)
+        due = jobs.pending_jobs(self, transaction)
         writes = len(transaction.document_writes())
         result = self.database.commit(transaction, now_ms=now_ms, label=str(frame.execution))
         self.record(Committed, frame.execution, ts=result.ts, writes=writes)
@@ -614,8 +602,28 @@ class Runtime:
             raise
         finally:
             _CURRENT.reset(token)
-        self.record(Finished, frame.execution, result=_traceable(result))
+        self.record(Finished, frame.execution, result=traceable(result))
         return result
+
+    # -- scheduled functions (jobs.py) -------------------------------------------------
+
+    async def schedule_after(self, frame: Frame, delay_ms: Any, reference: Any, args: Any) -> Id:
+        return await jobs.schedule_after(self, frame, delay_ms, reference, args)
+
+    async def schedule_at(self, frame: Frame, when: Any, reference: Any, args: Any) -> Id:
+        return await jobs.schedule_at(self, frame, when, reference, args)
+
+    async def cancel(self, frame: Frame, job_id: Any) -> None:
+        await jobs.cancel(self, frame, job_id)
+
+    async def run_job(self, job: DueJob) -> None:
+        await jobs.run_job(self, job)
+
+    def next_due(self) -> DueJob | None:
+        return jobs.next_due(self)
+
+    def delete_expired_jobs(self) -> int:
+        return jobs.delete_expired_jobs(self)
 
     def peek(
         self, namespace: Namespace, function: Callable[[Any], Coroutine[Any, Any, Any]]
@@ -705,269 +713,6 @@ class Runtime:
         _expect(target, "action")
         return await self.run_action(target, args, parent=frame)
 
-    # -- scheduling (§6) -------------------------------------------------------------------
-
-    async def schedule_after(self, frame: Frame, delay_ms: Any, reference: Any, args: Any) -> Id:
-        return await self._schedule(frame, frame.now_ms + check_delay(delay_ms), reference, args)
-
-    async def schedule_at(self, frame: Frame, when: Any, reference: Any, args: Any) -> Id:
-        return await self._schedule(frame, check_run_at(when, frame.now_ms), reference, args)
-
-    async def _schedule(self, frame: Frame, when_ms: float, reference: Any, args: Any) -> Id:
-        target = self.resolve(reference, frame.namespace)
-        args = {} if args is None else args
-        if not isinstance(args, dict):
-            raise SchedulingError(f"scheduled function arguments must be a dict, got {args!r}")
-        check_value(args, path="(scheduled args)")
-        if contains_commit_ts(args):
-            raise SchedulingError(
-                "ctx.db.vars.commit_ts cannot be passed to a scheduled function: it has no "
-                "value until this mutation commits"
-            )
-        args = copy_value(args)
-        name = (
-            canonical_name(target.path)
-            if target.namespace is frame.namespace
-            else handle_for(target.namespace.path, target.path)
-        )
-        row = new_job_row(name, args, when_ms)
-
-        async def insert(writer: DatabaseWriter, scope: TransactionScope) -> Id:
-            scope.budget.charge(args)
-            return await writer.insert(SCHEDULED_FUNCTIONS_TABLE, row)
-
-        if frame.scope is not None:
-            job_id = await insert(self._system_writer(frame, frame.scope), frame.scope)
-        else:
-            if frame.job is not None and self._job_state(frame.namespace, frame.job) == CANCELED:
-                row["state"] = {"kind": CANCELED}
-                row["completedTime"] = frame.now_ms
-            job_id = await self._system_mutation(frame, insert)
-        self.record(
-            FunctionScheduled,
-            frame.execution,
-            job=str(job_id),
-            function=target.label,
-            run_at_ms=when_ms,
-            args=_traceable(args),
-        )
-        return job_id
-
-    async def cancel(self, frame: Frame, job_id: Any) -> None:
-        if not isinstance(job_id, str):
-            raise SchedulingError(f"cancel expects a scheduled function id, got {job_id!r}")
-
-        async def cancel_in(writer: DatabaseWriter, scope: TransactionScope) -> None:
-            row = await writer.get(job_id)
-            if row is None:
-                raise SchedulingError(f"cancel: no scheduled function with id {job_id!r}")
-            if job_id == scope.job:
-                self.log(
-                    frame, "warn", f"a scheduled function cannot cancel itself ({job_id}); ignored"
-                )
-                return
-            if state_of(row) in (PENDING, IN_PROGRESS):
-                await writer.patch(
-                    job_id, {"state": {"kind": CANCELED}, "completedTime": frame.now_ms}
-                )
-                self.record(JobCanceled, frame.execution, job=str(job_id))
-
-        if frame.scope is not None:
-            await cancel_in(self._system_writer(frame, frame.scope), frame.scope)
-        else:
-            await self._system_mutation(frame, cancel_in)
-
-    def _system_writer(self, frame: Frame, scope: TransactionScope) -> DatabaseWriter:
-        assert frame.session is not None
-        session = DbSession(
-            database=self.database,
-            transaction=scope.transaction,
-            namespace=frame.namespace.path,
-            schema=None,
-            rng=frame.rng,
-            creation_times=scope.creation_times,
-            observer=frame.session.observer,
-            system_writable=True,
-        )
-        return DatabaseWriter(session, system=True)
-
-    async def _system_mutation(
-        self,
-        frame: Frame,
-        body: Callable[[DatabaseWriter, TransactionScope], Awaitable[Any]],
-    ) -> Any:
-        """A small transaction of the runtime's own, committed at once (action scheduling)."""
-        while True:
-            transaction = self.database.begin()
-            now_ms = self.clock.now_ms
-            scope = self._scope(transaction, now_ms)
-            inner = self._new_frame(
-                None,
-                "mutation",
-                frame.namespace,
-                parent=frame,
-                scope=scope,
-                read_only=False,
-                now_ms=now_ms,
-                job=frame.job,
-            )
-            try:
-                result = await body(self._system_writer(inner, scope), scope)
-                await Checkpoint("commit", "scheduler")
-                self._commit(inner, transaction, now_ms)
-                return result
-            except ConflictError:
-                await self.retry_policy.sleep(0.0)
-            except BaseException:
-                self.database.release(transaction)
-                raise
-
-    # -- running scheduled jobs (§6.4, §6.5) ---------------------------------------------
-
-    def _job_table(self, namespace: str) -> int:
-        number = self.database.store.table_number(
-            namespace, SCHEDULED_FUNCTIONS_TABLE, create=False
-        )
-        assert number is not None
-        return number
-
-    def _job_state(self, namespace: Namespace, job_id: str) -> str | None:
-        return state_of(self.database.store.get(job_id, self.database.store.latest_ts))
-
-    def _stage_job(
-        self, transaction: Transaction, job: tuple[str, str], state: str, now_ms: float
-    ) -> bool:
-        """Move a job row to ``state`` inside ``transaction``; False if it is no longer ours."""
-        namespace, job_id = job
-        number = self._job_table(namespace)
-        row = transaction.get(number, job_id)
-        expected = PENDING if state == IN_PROGRESS else IN_PROGRESS
-        if row is None or state_of(row) != expected:
-            return False
-        updated = {**row, "state": {"kind": state}}
-        if state == SUCCESS:
-            updated["completedTime"] = now_ms
-        transaction.write(number, job_id, updated)
-        return True
-
-    def _pending_jobs(self, transaction: Transaction) -> list[DueJob]:
-        jobs = []
-        for doc_id, write in transaction.writes.items():
-            namespace = self._job_tables.get(write.table_number)
-            if namespace is None or write.document is None:
-                continue
-            state = state_of(write.document)
-            if state == PENDING:
-                creation = float(write.document["_creationTime"])
-                due = max(float(write.document["scheduledTime"]), creation)
-                jobs.append(DueJob(due, creation, namespace, doc_id))
-            elif state in FINISHED_STATES and "completedTime" in write.document:
-                expires = float(write.document["completedTime"]) + JOB_RETENTION_MS
-                heapq.heappush(self._finished_jobs, (expires, doc_id, namespace))
-        return jobs
-
-    def delete_expired_jobs(self) -> int:
-        """Delete finished job rows 7 days after completion, as the backend's GC does (§6.8)."""
-        now_ms = self.clock.now_ms
-        expired: list[tuple[str, str]] = []
-        while self._finished_jobs and self._finished_jobs[0][0] <= now_ms:
-            _, job_id, namespace = heapq.heappop(self._finished_jobs)
-            expired.append((namespace, job_id))
-        if not expired:
-            return 0
-        transaction = self.database.begin()
-        for namespace, job_id in expired:
-            number = self._job_table(namespace)
-            if state_of(transaction.get(number, job_id, record=False)) in FINISHED_STATES:
-                transaction.write(number, job_id, None)
-        self.database.commit(transaction, now_ms=now_ms, label="0")
-        return len(expired)
-
-    async def run_job(self, job: DueJob) -> None:
-        """Run one due job if it is still pending; record how its row ends."""
-        namespace = self.namespaces[job.namespace]
-        store = self.database.store
-        row = store.get(job.job_id, store.latest_ts)
-        if state_of(row) != PENDING:
-            return
-        assert row is not None
-        name = str(row["name"])
-        args = row["args"][0]
-        try:
-            target = self.resolve(
-                name if name.startswith("function://") else path_from_name(name), namespace
-            )
-        except ConvexSimError as error:
-            await self._finish_job(namespace, job.job_id, name, FAILED, str(error))
-            return
-        kind = target.definition.function_type
-        if kind == "mutation":
-            try:
-                result = await self.run_mutation(target, args, job=(namespace.path, job.job_id))
-            except Exception as error:  # a user error fails the job in its own transaction
-                await self._finish_job(namespace, job.job_id, name, FAILED, _job_error(error))
-                return
-            if result is not SKIPPED:
-                self.record(JobStateChanged, 0, job=job.job_id, function=name, state=SUCCESS)
-        elif kind == "action":
-            if not await self._finish_job(namespace, job.job_id, name, IN_PROGRESS, None):
-                return
-            try:
-                await self.run_action(target, args, job=job.job_id)
-            except Exception as error:
-                await self._finish_job(namespace, job.job_id, name, FAILED, _job_error(error))
-                return
-            await self._finish_job(namespace, job.job_id, name, SUCCESS, None)
-        else:
-            await self._finish_job(
-                namespace, job.job_id, name, FAILED, f"Unsupported function type: {kind}"
-            )
-
-    async def _finish_job(
-        self, namespace: Namespace, job_id: str, name: str, state: str, error: str | None
-    ) -> bool:
-        """A separate transaction moving a job to ``state`` (failed, or an action's steps)."""
-        number = self._job_table(namespace.path)
-        while True:
-            transaction = self.database.begin()
-            now_ms = self.clock.now_ms
-            row = transaction.get(number, job_id)
-            allowed = {
-                IN_PROGRESS: {PENDING},
-                SUCCESS: {IN_PROGRESS},
-                FAILED: {PENDING, IN_PROGRESS},
-            }
-            if row is None or state_of(row) not in allowed[state]:
-                self.database.release(transaction)
-                return False
-            kind: dict[str, Any] = {"kind": state}
-            if error is not None:
-                kind["error"] = error
-            updated = {**row, "state": kind}
-            if state != IN_PROGRESS:
-                updated["completedTime"] = now_ms
-            transaction.write(number, job_id, updated)
-            await Checkpoint("commit", f"job {state}")
-            try:
-                self._pending_jobs(transaction)  # notes the finished row for retention
-                self.database.commit(transaction, now_ms=now_ms, label="0")
-            except ConflictError:
-                await self.retry_policy.sleep(0.0)
-                continue
-            self.record(JobStateChanged, 0, job=job_id, function=name, state=state)
-            return True
-
-    def next_due(self) -> DueJob | None:
-        """The earliest queued job that is still pending (stale entries are dropped)."""
-        store = self.database.store
-        while True:
-            job = self.due.peek()
-            if job is None:
-                return None
-            if state_of(store.get(job.job_id, store.latest_ts)) == PENDING:
-                return job
-            self.due.pop()
-
 
 def _expect(target: Target, kind: FunctionType) -> None:
     actual = target.definition.function_type
@@ -976,16 +721,3 @@ def _expect(target: Target, kind: FunctionType) -> None:
             f"Trying to execute {target.label} as {kind.capitalize()}, but it is defined as "
             f"{actual.capitalize()}."
         )
-
-
-def _job_error(error: BaseException) -> str:
-    return f"Uncaught {type(error).__name__}: {error}"
-
-
-def _traceable(value: Any) -> Any:
-    """A value as it can be written into the trace (non-values become their repr)."""
-    try:
-        check_value(value)
-    except ConvexSimError:
-        return repr(value)
-    return copy_value(value)

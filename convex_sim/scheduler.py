@@ -35,6 +35,8 @@ SUCCESS: Final = "success"
 FAILED: Final = "failed"
 CANCELED: Final = "canceled"
 FINISHED_STATES: Final = frozenset({SUCCESS, FAILED, CANCELED})
+SKIPPED: Final = object()
+"""What a scheduled mutation "returns" when its job was no longer pending."""
 
 
 class SchedulingError(ConvexSimError, ValueError):

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from convex_sim.values import from_json, to_json
+from convex_sim.errors import ConvexSimError
+from convex_sim.values import check_value, copy_value, from_json, to_json
 
 _VALUE = {"convex_value": True}
 E = TypeVar("E", bound="TraceEvent")
@@ -247,3 +248,12 @@ class Trace(Sequence[TraceEvent]):
     @classmethod
     def read_jsonl(cls, path: str | Path) -> Trace:
         return cls.from_jsonl(Path(path).read_text(encoding="utf-8"))
+
+
+def traceable(value: Any) -> Any:
+    """A value as it can be written into the trace (non-values become their repr)."""
+    try:
+        check_value(value)
+    except ConvexSimError:
+        return repr(value)
+    return copy_value(value)

@@ -54,6 +54,8 @@ class ConflictError(ConvexSimError):
 class CommitResult:
     ts: int
     changes: list[IndexChange]
+    writes: int = 0
+    """How many documents the commit wrote."""
 
 
 class Database:
@@ -132,7 +134,7 @@ class Database:
         self._last_ns = ts
         self._log.append(CommittedChange(ts, changes, label))
         self.release(transaction)
-        return CommitResult(ts, changes)
+        return CommitResult(ts, changes, len(writes))
 
     def _collect_garbage(self) -> None:
         floor = min(self._live_snapshots, default=self.store.latest_ts)

@@ -314,8 +314,6 @@ class DatabaseWriter(DatabaseReader):
     @property
     def system(self) -> DatabaseReader:
         """Read-only access to the system tables (§2.6); only the runtime writes them."""
-        if self._session.system_writable:
-            return DatabaseWriter(self._session, system=True)
         return DatabaseReader(self._session, system=True)
 
     # -- helpers ------------------------------------------------------------

@@ -178,10 +178,3 @@ class Registry:
 
     def __contains__(self, definition: object) -> bool:
         return isinstance(definition, FunctionDefinition) and id(definition) in self._paths
-
-    def listing(self) -> list[tuple[str, str, str]]:
-        """``(path, visibility, kind)`` for every function, sorted by path."""
-        return sorted(
-            (path, definition.visibility, definition.function_type)
-            for path, definition in self.functions.items()
-        )

@@ -104,10 +104,6 @@ def prefix_end(prefix: bytes) -> bytes:
     return prefix + PREFIX_END
 
 
-def in_interval(key: bytes, start: bytes, end: bytes) -> bool:
-    return start <= key < end
-
-
 def field_value(document: dict[str, Any], field_path: str) -> Any:
     """The value at a dotted field path, or ``MISSING`` when any step is absent."""
     if "." not in field_path:

@@ -85,7 +85,7 @@ async def schedule(runtime: Runtime, frame: Frame, when_ms: float, reference: An
     if frame.scope is not None:
         job_id = await insert(system_writer(runtime, frame, frame.scope), frame.scope)
     else:
-        if frame.job is not None and job_state(runtime, frame.namespace, frame.job) == CANCELED:
+        if frame.job is not None and job_state(runtime, frame.job) == CANCELED:
             row["state"] = {"kind": CANCELED}
             row["completedTime"] = frame.now_ms
         job_id = await system_mutation(runtime, frame, insert)
@@ -179,7 +179,7 @@ def job_table(runtime: Runtime, namespace: str) -> int:
     return number
 
 
-def job_state(runtime: Runtime, namespace: Namespace, job_id: str) -> str | None:
+def job_state(runtime: Runtime, job_id: str) -> str | None:
     return state_of(runtime.database.store.get(job_id, runtime.database.store.latest_ts))
 
 

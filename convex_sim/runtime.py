@@ -415,17 +415,18 @@ class Runtime:
                 validator="v.object(...)",
                 context=f"ArgumentValidationError in {target.label}",
             )
-        check_value(args)
-        self._check_size(target, args, "arguments")
         validator = target.definition.args
+        checked: dict[str, Any]
         if validator is None:
-            return copy_value(args)  # type: ignore[no-any-return]
-        try:
-            checked: dict[str, Any] = validator.validate(
-                args, resolve_id=self._resolve_id(target.namespace)
-            )
-        except ValidationError as error:
-            raise error.with_context(f"ArgumentValidationError in {target.label}") from None
+            check_value(args)
+            checked = copy_value(args)
+        else:
+            # A validator only accepts Convex values, so it does check_value's job too.
+            try:
+                checked = validator.validate(args, resolve_id=self._resolve_id(target.namespace))
+            except ValidationError as error:
+                raise error.with_context(f"ArgumentValidationError in {target.label}") from None
+        self._check_size(target, checked, "arguments")
         return checked
 
     def _check_result(self, target: Target, result: Any) -> Any:
@@ -438,15 +439,16 @@ class Runtime:
                 validator="(no commit timestamp)",
                 context=f"ReturnsValidationError in {target.label}",
             )
-        check_value(result)
-        self._check_size(target, result, "return value")
         validator = target.definition.returns
         if validator is None:
-            return result
-        try:
-            return validator.validate(result, resolve_id=self._resolve_id(target.namespace))
-        except ValidationError as error:
-            raise error.with_context(f"ReturnsValidationError in {target.label}") from None
+            check_value(result)
+        else:
+            try:
+                result = validator.validate(result, resolve_id=self._resolve_id(target.namespace))
+            except ValidationError as error:
+                raise error.with_context(f"ReturnsValidationError in {target.label}") from None
+        self._check_size(target, result, "return value")
+        return result
 
     # -- top-level executions ---------------------------------------------------------
 
@@ -535,9 +537,8 @@ class Runtime:
     def _commit(self, frame: Frame, transaction: Transaction, now_ms: float) -> int:
         """Commit (or raise ConflictError); returns the commit timestamp."""
         due = jobs.pending_jobs(self, transaction)
-        writes = len(transaction.document_writes())
         result = self.database.commit(transaction, now_ms=now_ms, label=str(frame.execution))
-        self.record(Committed, frame.execution, ts=result.ts, writes=writes)
+        self.record(Committed, frame.execution, ts=result.ts, writes=result.writes)
         for job in due:
             self.due.push(job)
         return result.ts

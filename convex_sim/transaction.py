@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from convex_sim.errors import TransactionClosedError
-from convex_sim.index_keys import KEY_MAX, document_key, encode_value, key_successor
+from convex_sim.index_keys import document_key, encode_value, key_successor
 from convex_sim.limits import (
     MAX_BYTES_READ,
     MAX_BYTES_WRITTEN,
@@ -85,22 +85,6 @@ class ReadSet:
                     if key is not None and interval.contains(key):
                         return change, interval
         return None
-
-    def merged(self) -> dict[IndexRef, list[tuple[bytes, bytes]]]:
-        """Non-empty intervals per index, sorted, overlaps merged (for display and limits)."""
-        result: dict[IndexRef, list[tuple[bytes, bytes]]] = {}
-        for ref, intervals in self.intervals.items():
-            spans = sorted((i.start, i.end) for i in intervals if not i.is_empty)
-            merged: list[tuple[bytes, bytes]] = []
-            for start, end in spans:
-                if merged and start <= merged[-1][1]:
-                    if end > merged[-1][1]:
-                        merged[-1] = (merged[-1][0], end)
-                else:
-                    merged.append((start, end))
-            if merged:
-                result[ref] = merged
-        return result
 
 
 @dataclass(slots=True)
@@ -324,8 +308,4 @@ def _merge(
     yield from pending[position:]
 
 
-def full_range() -> tuple[bytes, bytes]:
-    return b"", KEY_MAX
-
-
-__all__ = ["IndexRef", "Interval", "PendingWrite", "ReadSet", "Transaction", "full_range"]
+__all__ = ["IndexRef", "Interval", "PendingWrite", "ReadSet", "Transaction"]

@@ -32,7 +32,7 @@ import struct
 from collections.abc import Mapping
 from typing import Any, Final, TypeAlias
 
-from convex_sim.errors import InvalidIdError, InvalidValueError
+from convex_sim.errors import InvalidValueError
 
 INT64_MIN: Final = -(2**63)
 INT64_MAX: Final = 2**63 - 1
@@ -54,27 +54,35 @@ at call sites; :func:`check_value` is what enforces the shape."""
 Document: TypeAlias = dict[str, Any]
 
 
-class _Missing:
-    """The absent field ("undefined"): sorts below null, indexes as lowest."""
+class _Singleton:
+    """A named marker with one instance that survives copy and pickle as itself."""
 
-    _instance: _Missing | None = None
+    _name: str = ""
 
-    def __new__(cls) -> _Missing:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
+    def __new__(cls) -> _Singleton:
+        instance = cls.__dict__.get("_instance")
+        if instance is None:
+            instance = super().__new__(cls)
+            cls._instance = instance
+        return instance
 
     def __repr__(self) -> str:
-        return "MISSING"
+        return self._name
 
     def __reduce__(self) -> str:
-        return "MISSING"
+        return self._name
+
+
+class _Missing(_Singleton):
+    """The absent field ("undefined"): sorts below null, indexes as lowest."""
+
+    _name = "MISSING"
 
 
 MISSING: Final = _Missing()
 
 
-class _CommitTs:
+class _CommitTs(_Singleton):
     """``ctx.db.vars.commit_ts``: stands for the commit timestamp until the commit (§4.8).
 
     Written into a document it becomes, at commit, the transaction's commit
@@ -82,18 +90,7 @@ class _CommitTs:
     as int64 max for index order, and refuses arithmetic.
     """
 
-    _instance: _CommitTs | None = None
-
-    def __new__(cls) -> _CommitTs:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "COMMIT_TS"
-
-    def __reduce__(self) -> str:
-        return "COMMIT_TS"
+    _name = "COMMIT_TS"
 
 
 COMMIT_TS: Final = _CommitTs()
@@ -227,12 +224,6 @@ def decode_id_string(text: str) -> int | None:
                 return None
             return table_number
     return None
-
-
-def require_id(value: Any, *, where: str) -> str:
-    if not isinstance(value, str):
-        raise InvalidIdError(f"{where}: expected an id string, got {type_name(value)}")
-    return value
 
 
 # --------------------------------------------------------------------------

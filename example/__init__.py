@@ -1,4 +1,4 @@
-"""An app that uses the batch worker: events summed into totals, and a stepping demo.
+"""An app that uses the batch worker (spec §10): events summed into totals, and a demo.
 
 ``example.app`` is the app definition; ``example.example`` holds its functions
 (as the original's ``convex/example.ts`` does); ``python -m example`` runs the

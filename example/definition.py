@@ -1,4 +1,4 @@
-"""The app definition (the original's ``convex.config.ts``): the schema, the
+"""The app definition (the original's ``convex.config.ts``; spec §10's example): the schema, the
 functions in ``example.example``, and the batch worker mounted as ``batchWorker``."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The example app's tables: events waiting to be processed, and running totals."""
+"""The example app's tables (batch-worker-spec.md §10): pending events and running totals."""
 
 from __future__ import annotations
 

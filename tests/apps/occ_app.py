@@ -25,11 +25,6 @@ def _shape(document: dict[str, Any] | None) -> list[Any] | None:
     return None if document is None else [document["k"], document["tag"], document["val"]]
 
 
-@mutation(args={"ids": v.array(v.id("items"))})
-async def noop_with_ids(ctx: Any, args: dict[str, Any]) -> None:
-    return None
-
-
 @mutation(args={"count": v.int64()}, returns=v.array(v.id("items")))
 async def seed(ctx: Any, args: dict[str, Any]) -> list[Any]:
     return [

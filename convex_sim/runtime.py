@@ -195,10 +195,8 @@ class Runtime:
 
     # -- trace ------------------------------------------------------------------
 
-    def record(self, make: Callable[..., TraceEvent], execution: int, **fields: Any) -> None:
-        self.trace.record(
-            make(seq=self.trace.next_seq, time_ms=self.clock.now_ms, execution=execution, **fields)
-        )
+    def record(self, make: type[TraceEvent], execution: int, **fields: Any) -> None:
+        self.trace.note(make, self.clock.now_ms, execution, fields)
 
     def log(self, frame: Frame, level: str, message: str) -> None:
         self.record(LogLine, frame.execution, level=level, message=message)

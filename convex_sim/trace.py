@@ -198,44 +198,67 @@ def event_from_json(data: dict[str, Any]) -> TraceEvent:
 
 
 class Trace(Sequence[TraceEvent]):
-    """Every event so far, oldest first. Append-only: only the simulator records."""
+    """Every event so far, oldest first. Append-only: only the simulator records.
+
+    Why events are built lazily: a busy run records millions of them and most
+    are never looked at, so :meth:`note` only stores the event's class and
+    fields; the typed event objects are made the first time anyone reads the
+    trace. Reading never changes what was recorded.
+    """
 
     def __init__(self, events: Sequence[TraceEvent] = ()) -> None:
         self._events: list[TraceEvent] = list(events)
+        self._unbuilt: list[tuple[type[TraceEvent], float, int, dict[str, Any]]] = []
 
     def record(self, event: TraceEvent) -> None:
-        self._events.append(event)
+        self._built().append(event)
+
+    def note(
+        self, make: type[TraceEvent], time_ms: float, execution: int, fields: dict[str, Any]
+    ) -> None:
+        """Record an event of type ``make``; its sequence number is its position."""
+        self._unbuilt.append((make, time_ms, execution, fields))
+
+    def _built(self) -> list[TraceEvent]:
+        if self._unbuilt:
+            events = self._events
+            seq = len(events)
+            for make, time_ms, execution, fields in self._unbuilt:
+                events.append(make(seq=seq, time_ms=time_ms, execution=execution, **fields))
+                seq += 1
+            self._unbuilt.clear()
+        return self._events
 
     @property
     def next_seq(self) -> int:
-        return len(self._events)
+        return len(self._events) + len(self._unbuilt)
 
     def __len__(self) -> int:
-        return len(self._events)
+        return len(self._events) + len(self._unbuilt)
 
     def __getitem__(self, index: Any) -> Any:
-        return self._events[index]
+        return self._built()[index]
 
     def __iter__(self) -> Iterator[TraceEvent]:
-        return iter(self._events)
+        return iter(self._built())
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Trace) and self._events == other._events
+        return isinstance(other, Trace) and self._built() == other._built()
 
     __hash__ = None  # type: ignore[assignment]
 
     def of(self, event_type: type[E]) -> list[E]:
         """The events of one type, in order."""
-        return [event for event in self._events if isinstance(event, event_type)]
+        return [event for event in self._built() if isinstance(event, event_type)]
 
     def for_execution(self, execution: int) -> list[TraceEvent]:
-        return [event for event in self._events if event.execution == execution]
+        return [event for event in self._built() if event.execution == execution]
 
     def to_jsonl(self) -> str:
         """One JSON object per line; stable key order, so equal traces give equal text."""
         return "".join(
             json.dumps(event.to_json(), sort_keys=True, allow_nan=False) + "\n"
-            for event in self._events
+            for event in self._built()
         )
 
     @classmethod

@@ -11,7 +11,6 @@ they just ``await ctx.db.get(...)``.
 from __future__ import annotations
 
 from collections.abc import Coroutine, Generator
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from convex_sim.errors import ConvexSimError
@@ -19,15 +18,34 @@ from convex_sim.errors import ConvexSimError
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
 class Checkpoint:
-    """An awaited operation: ``operation`` like ``"db.get"``, ``detail`` like a table name."""
+    """An awaited operation: ``operation`` like ``"db.get"``, ``detail`` like a table name.
 
-    operation: str
-    detail: str = ""
+    A plain slotted class rather than a frozen dataclass: one is made for
+    every ``ctx`` call, and a frozen dataclass's ``__init__`` costs several
+    times as much.
+    """
+
+    __slots__ = ("detail", "operation")
+
+    def __init__(self, operation: str, detail: str = "") -> None:
+        self.operation = operation
+        self.detail = detail
 
     def __await__(self) -> Generator[Checkpoint, None, None]:
         yield self
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (self.operation, self.detail)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, *self._fields()))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}{self._fields()!r}"
 
 
 class ForeignAwaitError(ConvexSimError, RuntimeError):
@@ -44,7 +62,12 @@ def drive(coroutine: Coroutine[Any, Any, T]) -> T:
             return result
         if not isinstance(yielded, Checkpoint):
             coroutine.close()
-            raise ForeignAwaitError(
-                f"a handler awaited {yielded!r}, which is not a ctx operation; handlers run "
-                "in virtual time and may only await ctx.db, ctx.scheduler and ctx.run_* calls"
-            )
+            raise foreign_await_error(yielded)
+
+
+def foreign_await_error(yielded: Any) -> ForeignAwaitError:
+    """The error for a handler that awaited ``yielded``, which no ``ctx`` call gives."""
+    return ForeignAwaitError(
+        f"a handler awaited {yielded!r}, which is not a ctx operation; handlers run "
+        "in virtual time and may only await ctx.db, ctx.scheduler and ctx.run_* calls"
+    )

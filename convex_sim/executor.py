@@ -27,7 +27,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from convex_sim.checkpoint import Checkpoint, ForeignAwaitError
+from convex_sim.checkpoint import Checkpoint, foreign_await_error
 from convex_sim.clock import VirtualClock
 from convex_sim.errors import ConvexSimError
 from convex_sim.occ import Sleep
@@ -174,14 +174,7 @@ class Executor:
             task.wake_ms = self.clock.now_ms + yielded.ms
         elif not isinstance(yielded, Checkpoint):
             task.coroutine.close()
-            self._finish(
-                task,
-                error=ForeignAwaitError(
-                    f"a handler awaited {yielded!r}, which is not a ctx operation; handlers "
-                    "run in virtual time and may only await ctx.db, ctx.scheduler and "
-                    "ctx.run_* calls"
-                ),
-            )
+            self._finish(task, error=foreign_await_error(yielded))
 
     def _finish(
         self, task: Task, *, result: Any = None, error: BaseException | None = None

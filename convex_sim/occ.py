@@ -10,9 +10,8 @@ so a replay retries at exactly the same moments.
 from __future__ import annotations
 
 import random
-from collections.abc import Generator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from convex_sim.checkpoint import Checkpoint
 from convex_sim.errors import ConvexSimError
@@ -21,14 +20,17 @@ if TYPE_CHECKING:
     from convex_sim.database import ConflictError
 
 
-@dataclass(frozen=True, slots=True)
 class Sleep(Checkpoint):
     """Await this to wait ``ms`` of virtual time; the executor decides what runs meanwhile."""
 
-    ms: float = 0.0
+    __slots__ = ("ms",)
 
-    def __await__(self) -> Generator[Checkpoint, None, None]:
-        yield self
+    def __init__(self, operation: str, detail: str = "", ms: float = 0.0) -> None:
+        super().__init__(operation, detail)
+        self.ms = ms
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (self.operation, self.detail, self.ms)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ A ``MISSING`` field in ``insert``/``replace`` is dropped, as ``undefined`` is.
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +33,7 @@ from convex_sim.errors import (
 )
 from convex_sim.query_builder import QueryInitializer
 from convex_sim.schema import Schema, check_identifier, check_user_table_name
+from convex_sim.seeds import ExecutionSeed
 from convex_sim.transaction import Transaction
 from convex_sim.values import (
     COMMIT_TS,
@@ -79,14 +79,14 @@ Observer = Callable[[str, str, str], None]
 class DbSession:
     """Everything one execution's ``ctx.db`` needs: its transaction, namespace and schema.
 
-    ``rng`` makes ids (seeded per execution, so ids replay).
+    ``seeds`` makes ids (seeded per execution, so ids replay).
     """
 
     database: Database
     transaction: Transaction
     namespace: str
     schema: Schema | None
-    rng: random.Random
+    seeds: ExecutionSeed
     creation_times: CreationTimes
     observer: Observer | None = None
     paginated: bool = False
@@ -135,7 +135,7 @@ class DbSession:
         return None if located is None else located[1]
 
     def new_id(self, table: str, number: int) -> Id:
-        return Id(make_id_string(number, self.rng.randbytes(16)), table)
+        return Id(make_id_string(number, self.seeds.id_bytes()), table)
 
     def take_creation_time(self) -> float:
         return self.creation_times.take()

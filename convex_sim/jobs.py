@@ -130,7 +130,7 @@ def system_writer(runtime: Runtime, frame: Frame, scope: TransactionScope) -> Da
         transaction=scope.transaction,
         namespace=frame.namespace.path,
         schema=None,
-        rng=frame.rng,
+        seeds=frame.seeds,
         creation_times=scope.creation_times,
         observer=frame.session.observer,
         system_writable=True,

@@ -45,6 +45,7 @@ from convex_sim.scheduler import (
     SchedulingBudget,
 )
 from convex_sim.schema import Schema
+from convex_sim.seeds import ExecutionSeed
 from convex_sim.store.base import Store
 from convex_sim.trace import (
     Committed,
@@ -142,7 +143,7 @@ class Frame:
     target: Target | None
     function_type: FunctionType
     now_ms: float
-    rng: random.Random
+    seeds: ExecutionSeed
     depth: int
     scope: TransactionScope | None
     parent: Frame | None
@@ -152,6 +153,11 @@ class Frame:
     session: DbSession | None = None
     snapshot: bool = False
     attempt: int = 1
+
+    @property
+    def rng(self) -> random.Random:
+        """``ctx.random``: made on first use (most executions never ask)."""
+        return self.seeds.random
 
 
 class Runtime:
@@ -287,14 +293,16 @@ class Runtime:
                 "MaximumCallDepthExceeded",
                 f"calls nested more than {MAX_CALL_DEPTH} deep",
             )
-        seed_source = parent.rng if parent is not None else self.rng
+        seeds = (
+            parent.seeds.child() if parent is not None else ExecutionSeed(self.rng.getrandbits(64))
+        )
         frame = Frame(
             execution=self._next_execution,
             namespace=namespace,
             target=target,
             function_type=function_type,
             now_ms=self.clock.now_ms if now_ms is None else now_ms,
-            rng=random.Random(seed_source.getrandbits(64)),
+            seeds=seeds,
             depth=depth,
             scope=scope,
             parent=parent,
@@ -309,7 +317,7 @@ class Runtime:
                 transaction=scope.transaction,
                 namespace=namespace.path,
                 schema=namespace.schema,
-                rng=frame.rng,
+                seeds=seeds,
                 creation_times=scope.creation_times,
                 observer=self._observer(frame),
             )
@@ -634,7 +642,7 @@ class Runtime:
             transaction=transaction,
             namespace=namespace.path,
             schema=namespace.schema,
-            rng=random.Random(0),
+            seeds=ExecutionSeed(0),
             creation_times=CreationTimes(self.database, self.clock.now_ms),
         )
         try:

@@ -14,6 +14,7 @@ from convex_sim.checkpoint import drive
 from convex_sim.database import Database
 from convex_sim.db import CreationTimes, DatabaseReader, DatabaseWriter, DbSession
 from convex_sim.schema import Schema
+from convex_sim.seeds import ExecutionSeed
 from convex_sim.transaction import Transaction
 
 T = TypeVar("T")
@@ -37,7 +38,7 @@ class Harness:
             transaction=transaction,
             namespace="",
             schema=self.schema,
-            rng=random.Random(self.rng.getrandbits(64)),
+            seeds=ExecutionSeed(self.rng.getrandbits(64)),
             creation_times=CreationTimes(self.database, self.now_ms),
         )
         return DatabaseWriter(session), transaction

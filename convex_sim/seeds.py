@@ -1,0 +1,84 @@
+"""Where one execution's randomness comes from (convex-semantics.md §5.4, §8.1).
+
+Every execution has one seeded stream of random bytes. Its document ids,
+``ctx.random`` and the seeds of the functions it calls are all drawn from
+that stream, in the order the handler asks for them — so, as in Convex, a
+nested call's seed is drawn from its caller's generator, and everything
+replays exactly. The stream hashes the seed with a counter (BLAKE2b): a
+draw costs far less than seeding a Mersenne Twister per execution would,
+which matters because most executions never touch ``ctx.random`` at all.
+"""
+
+from __future__ import annotations
+
+import random
+from hashlib import blake2b
+from typing import Any, NoReturn
+
+from convex_sim.errors import ConvexSimError
+
+_SEED_MASK = (1 << 64) - 1
+_DRAW_BYTES = 16
+
+
+class ExecutionSeed:
+    """One execution's deterministic stream: ids, child seeds and ``ctx.random``."""
+
+    __slots__ = ("_drawn", "_random", "seed")
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed & _SEED_MASK
+        self._drawn = 0
+        self._random: StreamRandom | None = None
+
+    def draw(self) -> bytes:
+        """The next 16 bytes of the stream."""
+        self._drawn += 1
+        material = self.seed.to_bytes(8, "big") + self._drawn.to_bytes(8, "big")
+        return blake2b(material, digest_size=_DRAW_BYTES).digest()
+
+    def id_bytes(self) -> bytes:
+        """16 fresh bytes for a document id."""
+        return self.draw()
+
+    def child(self) -> ExecutionSeed:
+        """The seed of the next execution this one calls."""
+        return ExecutionSeed(int.from_bytes(self.draw()[:8], "big"))
+
+    @property
+    def random(self) -> random.Random:
+        """``ctx.random``: a ``random.Random`` whose bits come from this stream."""
+        if self._random is None:
+            self._random = StreamRandom(self)
+        return self._random
+
+
+class StreamRandom(random.Random):
+    """``random.Random``'s methods over an execution's stream (like ``Math.random``).
+
+    It cannot be re-seeded, nor its state saved: Convex seeds ``Math.random``
+    per execution, and handlers have no way to change that.
+    """
+
+    def __init__(self, stream: ExecutionSeed) -> None:  # no super().__init__: it would seed
+        self._stream = stream
+        self.gauss_next = None
+
+    def random(self) -> float:
+        return (int.from_bytes(self._stream.draw()[:7], "big") >> 3) * 2.0**-53
+
+    def getrandbits(self, k: int) -> int:
+        if k < 0:
+            raise ValueError("number of bits must be non-negative")
+        needed = (k + 7) // 8
+        chunks = b"".join(self._stream.draw() for _ in range(-(-needed // _DRAW_BYTES)))
+        return int.from_bytes(chunks[:needed], "big") >> (needed * 8 - k)
+
+    def seed(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise ConvexSimError("ctx.random is seeded per execution and cannot be re-seeded")
+
+    def getstate(self) -> NoReturn:
+        raise ConvexSimError("ctx.random's state cannot be saved or restored")
+
+    def setstate(self, state: Any) -> NoReturn:
+        raise ConvexSimError("ctx.random's state cannot be saved or restored")

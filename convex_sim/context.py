@@ -10,6 +10,7 @@ Calling something a context does not allow fails with Convex's message.
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -85,11 +86,22 @@ class Scheduler:
 
 
 class _BaseCtx:
+    """What every context offers. ``log``, ``meta`` and ``scheduler`` are made on
+    first use: most executions never touch them, and a context is built for
+    every execution."""
+
     def __init__(self, runtime: Runtime, frame: Frame) -> None:
         self._runtime = runtime
         self._frame = frame
-        self.log = Logger(runtime, frame)
-        self.meta = Meta(frame.job)
+
+    @functools.cached_property
+    def log(self) -> Logger:
+        """``console.log`` and friends: lines go into the trace."""
+        return Logger(self._runtime, self._frame)
+
+    @functools.cached_property
+    def meta(self) -> Meta:
+        return Meta(self._frame.job)
 
     @property
     def now_ms(self) -> float:
@@ -142,7 +154,10 @@ class MutationCtx(_BaseCtx):
         super().__init__(runtime, frame)
         assert frame.session is not None
         self.db = DatabaseWriter(frame.session)
-        self.scheduler = Scheduler(runtime, frame)
+
+    @functools.cached_property
+    def scheduler(self) -> Scheduler:
+        return Scheduler(self._runtime, self._frame)
 
     async def run_mutation(self, reference: Any, args: Any = None) -> Any:
         """Run a mutation inside this transaction; if it raises, only its writes roll back."""
@@ -152,9 +167,9 @@ class MutationCtx(_BaseCtx):
 class ActionCtx(_BaseCtx):
     """``ctx`` in an action: no ``db``; every call is its own transaction."""
 
-    def __init__(self, runtime: Runtime, frame: Frame) -> None:
-        super().__init__(runtime, frame)
-        self.scheduler = Scheduler(runtime, frame)
+    @functools.cached_property
+    def scheduler(self) -> Scheduler:
+        return Scheduler(self._runtime, self._frame)
 
     async def run_mutation(self, reference: Any, args: Any = None) -> Any:
         return await self._runtime.call_mutation(self._frame, reference, args)

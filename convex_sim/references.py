@@ -56,7 +56,7 @@ class FunctionReference:
 class _Proxy:
     """``api.example.add_event``: each attribute extends the path; nothing is checked yet."""
 
-    __slots__ = ("_component", "_expected", "_parts", "_root")
+    __slots__ = ("_children", "_component", "_expected", "_parts", "_reference", "_root")
 
     def __init__(
         self,
@@ -70,18 +70,27 @@ class _Proxy:
         self._parts = parts
         self._expected = expected
         self._component = component
+        # Spelled-out references are looked up on every call, so each proxy keeps
+        # its children and its reference: the same spelling is the same object.
+        self._children: dict[str, _Proxy] = {}
+        self._reference: FunctionReference | None = None
 
     def __getattr__(self, name: str) -> _Proxy:
         if name.startswith("__"):
             raise AttributeError(name)
-        if self._root == "components" and self._component is None:
-            return _Proxy(self._root, (), expected=None, component=name)
-        return _Proxy(
-            self._root,
-            (*self._parts, name),
-            expected=self._expected,
-            component=self._component,
-        )
+        child = self._children.get(name)
+        if child is None:
+            if self._root == "components" and self._component is None:
+                child = _Proxy(self._root, (), expected=None, component=name)
+            else:
+                child = _Proxy(
+                    self._root,
+                    (*self._parts, name),
+                    expected=self._expected,
+                    component=self._component,
+                )
+            self._children[name] = child
+        return child
 
     def __repr__(self) -> str:
         dotted = ".".join(
@@ -90,12 +99,16 @@ class _Proxy:
         return f"<function reference {dotted}>"
 
     def reference(self) -> FunctionReference:
-        if len(self._parts) < 2:
-            raise InvalidReferenceError(
-                f"{self!r} is not a function: write {self._root}.<module>.<function>"
+        if self._reference is None:
+            if len(self._parts) < 2:
+                raise InvalidReferenceError(
+                    f"{self!r} is not a function: write {self._root}.<module>.<function>"
+                )
+            path = "/".join(self._parts[:-1]) + ":" + self._parts[-1]
+            self._reference = FunctionReference(
+                path, component=self._component, expected=self._expected
             )
-        path = "/".join(self._parts[:-1]) + ":" + self._parts[-1]
-        return FunctionReference(path, component=self._component, expected=self._expected)
+        return self._reference
 
 
 api: Any = _Proxy("api", expected="public")

@@ -190,6 +190,8 @@ class Runtime:
         }
         self.conflicts: dict[str, int] = {}
         self.retries: dict[str, int] = {}
+        self._resolved: dict[tuple[Any, str, bool], Target] = {}
+        self._id_resolvers: dict[str, Callable[[str], str | None]] = {}
         for namespace in self.namespaces.values():
             self.database.install_schema(namespace.path, namespace.schema or Schema({}))
             number = self.database.store.table_number(
@@ -212,8 +214,21 @@ class Runtime:
     def resolve(self, reference: Any, caller: Namespace, *, client: bool = False) -> Target:
         """The function a reference names, as seen from ``caller``.
 
-        ``client`` calls reach only the app's public functions (§5.5).
+        ``client`` calls reach only the app's public functions (§5.5). Namespaces
+        never change after the simulator starts, so a hashable reference is
+        resolved once per caller; failures are not remembered.
         """
+        try:
+            key = (reference, caller.path, client)
+            return self._resolved[key]
+        except KeyError:
+            target = self._resolve_uncached(reference, caller, client=client)
+            self._resolved[key] = target
+            return target
+        except TypeError:  # an unhashable reference: resolve it every time
+            return self._resolve_uncached(reference, caller, client=client)
+
+    def _resolve_uncached(self, reference: Any, caller: Namespace, *, client: bool) -> Target:
         ref = as_reference(reference)
         if isinstance(ref, FunctionDefinition):
             target = self._resolve_definition(ref, caller, client=client)
@@ -350,6 +365,12 @@ class Runtime:
         return TransactionScope(transaction, CreationTimes(self.database, now_ms), job=job)
 
     def _resolve_id(self, namespace: Namespace) -> Callable[[str], str | None]:
+        cached = self._id_resolvers.get(namespace.path)
+        if cached is None:
+            cached = self._id_resolvers[namespace.path] = self._make_id_resolver(namespace)
+        return cached
+
+    def _make_id_resolver(self, namespace: Namespace) -> Callable[[str], str | None]:
         store = self.database.store
 
         def resolve(text: str) -> str | None:
@@ -369,21 +390,16 @@ class Runtime:
         ``finish=False``: the caller records ``Finished`` itself (after a commit).
         """
         definition = target.definition
-        self.record(
-            ExecutionStarted,
-            frame.execution,
-            function=target.label,
-            function_type=definition.function_type,
-            component=target.namespace.path,
-            args=traceable(args),
-            parent=None if frame.parent is None else frame.parent.execution,
-            job=frame.job,
-            snapshot=frame.snapshot,
-            attempt=frame.attempt,
-        )
-        token = _CURRENT.set(frame)
         try:
             checked = self._check_args(target, args)
+        except BaseException as error:
+            self._record_start(frame, target, traceable(args))
+            self.record(Failed, frame.execution, error=type(error).__name__, message=str(error))
+            raise
+        # Validated arguments are Convex values already: the trace needs only a copy.
+        self._record_start(frame, target, copy_value(checked))
+        token = _CURRENT.set(frame)
+        try:
             ctx: QueryCtx | MutationCtx | ActionCtx
             if definition.function_type == "action":
                 ctx = ActionCtx(self, frame)
@@ -399,8 +415,22 @@ class Runtime:
         finally:
             _CURRENT.reset(token)
         if finish:
-            self.record(Finished, frame.execution, result=traceable(result))
+            self.record(Finished, frame.execution, result=copy_value(result))
         return result
+
+    def _record_start(self, frame: Frame, target: Target, args: Any) -> None:
+        self.record(
+            ExecutionStarted,
+            frame.execution,
+            function=target.label,
+            function_type=target.definition.function_type,
+            component=target.namespace.path,
+            args=args,
+            parent=None if frame.parent is None else frame.parent.execution,
+            job=frame.job,
+            snapshot=frame.snapshot,
+            attempt=frame.attempt,
+        )
 
     def _check_size(self, target: Target, value: Any, what: str) -> None:
         size = value_size(value)
@@ -523,7 +553,7 @@ class Runtime:
                 # A returned placeholder is resolved once the commit timestamp exists (§4.8).
                 if contains_commit_ts(result):
                     result = resolve_commit_ts(result, ts)
-                self.record(Finished, frame.execution, result=traceable(result))
+                self.record(Finished, frame.execution, result=copy_value(result))
                 return result
             except ConflictError as conflict:
                 self._note_conflict(frame, target, conflict)

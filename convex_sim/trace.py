@@ -60,6 +60,7 @@ class ExecutionStarted(TraceEvent):
     function_type: str
     component: str
     args: Any = field(metadata=_VALUE)
+    """As the handler received them (validated); as given when validation failed."""
     attempt: int = 1
     parent: int | None = None
     job: str | None = None

@@ -334,17 +334,16 @@ class _DueFeeder:
     def start_ready(self, executor: Executor) -> None:
         sim = self._sim
         now = sim.clock.now_ms
-        waiting = []
-        for submission, target, args in sim._submissions:
-            if submission.at_ms <= now:
-                executor.spawn(
-                    sim._client_coroutine(target, args), target.label, on_done=submission._finish
-                )
-            else:
-                waiting.append((submission, target, args))
-        sim._submissions = waiting
+        if sim._submissions:
+            self._start_submissions(executor, now)
         runtime = sim._runtime
         while self.running < sim.parallelism:
+            # Called before every step: look at the queue's head before paying for a
+            # check that it is still pending (the head is never later than the next
+            # pending job, so a future head means nothing is ready).
+            head = runtime.due.peek()
+            if head is None or head.due_ms > now:
+                return
             job = runtime.next_due()
             if job is None or job.due_ms > now or not self._in_window(job.due_ms):
                 return
@@ -355,6 +354,18 @@ class _DueFeeder:
             self.running += 1
             self.started += 1
             executor.spawn(runtime.run_job(job), f"job {job.job_id}", on_done=self._job_done)
+
+    def _start_submissions(self, executor: Executor, now: float) -> None:
+        sim = self._sim
+        waiting = []
+        for submission, target, args in sim._submissions:
+            if submission.at_ms <= now:
+                executor.spawn(
+                    sim._client_coroutine(target, args), target.label, on_done=submission._finish
+                )
+            else:
+                waiting.append((submission, target, args))
+        sim._submissions = waiting
 
     def next_time(self) -> float | None:
         times = [s.at_ms for s, _, _ in self._sim._submissions if self._in_window(s.at_ms)]

@@ -51,7 +51,7 @@ class Logger:
     """Filters by the component's ``LOG_LEVEL`` and writes through ``ctx.log``."""
 
     def __init__(self, ctx: Any) -> None:
-        self._log = ctx.log
+        self._ctx = ctx  # ctx.log is made on first use; most lines are filtered out
         self.level = parse_level(ctx.env.get("LOG_LEVEL"))
         self._timers: dict[str, float] = {}
         self._now_ms = float(ctx.now_ms)
@@ -61,7 +61,7 @@ class Logger:
 
     def _write(self, level: str, message: str) -> None:
         if self.enabled(level):
-            getattr(self._log, _CTX_LEVEL[level])(message)
+            getattr(self._ctx.log, _CTX_LEVEL[level])(message)
 
     def debug(self, message: str) -> None:
         self._write("DEBUG", message)
@@ -87,7 +87,7 @@ class Logger:
         """A structured event, printed as one JSON object (see the module docstring)."""
         if self.enabled("INFO") or (self.level == "REPORT" and name == "report"):
             record = {"component": "worker", "event": name, **payload}
-            self._log.info(json.dumps(record, sort_keys=False))
+            self._ctx.log.info(json.dumps(record, sort_keys=False))
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,10 @@ from collections.abc import Mapping
 from typing import Any, Final, TypeAlias
 
 from convex_sim.errors import InvalidValueError
+from convex_sim.ids import ID_RANDOM_BYTES as ID_RANDOM_BYTES  # re-exported: ids live there
+from convex_sim.ids import Id as Id
+from convex_sim.ids import decode_id_string as decode_id_string
+from convex_sim.ids import make_id_string as make_id_string
 
 INT64_MIN: Final = -(2**63)
 INT64_MAX: Final = 2**63 - 1
@@ -117,113 +121,6 @@ def resolve_commit_ts(value: Any, ts: int) -> Any:
     if kind is list:
         return [resolve_commit_ts(item, ts) for item in value]
     return value
-
-
-# --------------------------------------------------------------------------
-# Ids
-# --------------------------------------------------------------------------
-
-_ID_ALPHABET: Final = "0123456789abcdefghjkmnpqrstvwxyz"
-_ID_DECODE: Final = {c: i for i, c in enumerate(_ID_ALPHABET)}
-ID_RANDOM_BYTES: Final = 16
-
-
-class Id(str):
-    """A document id: an opaque string that also records which table it names.
-
-    Equal to (and hashes like) the plain string, so ids round-trip through
-    JSON, function arguments and other components as strings, as in Convex.
-    The table is also encoded inside the string (see :func:`make_id_string`),
-    which is how a plain string is resolved back to its table.
-    """
-
-    table: str
-
-    def __new__(cls, value: str, table: str) -> Id:
-        self = super().__new__(cls, value)
-        self.table = table
-        return self
-
-    def __repr__(self) -> str:
-        return f"Id({str.__repr__(self)}, table={self.table!r})"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (Id, (str(self), self.table))
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> Id:
-        return self
-
-    def __copy__(self) -> Id:
-        return self
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
-def _fletcher16(data: bytes) -> bytes:
-    a = b = 0
-    for byte in data:
-        a = (a + byte) % 255
-        b = (b + a) % 255
-    return bytes((b, a))
-
-
-def make_id_string(table_number: int, internal: bytes) -> str:
-    """Encode a table number and random internal bytes as an id string.
-
-    Random bytes first, so ids sort in effectively random order (§1.6), then
-    the table number, then a checksum so a mistyped id is rejected.
-    """
-    if len(internal) != ID_RANDOM_BYTES:
-        raise ValueError(f"internal id must be {ID_RANDOM_BYTES} bytes")
-    payload = internal + _varint(table_number)
-    raw = payload + _fletcher16(payload)
-    number = int.from_bytes(raw, "big")
-    nbits = len(raw) * 8
-    nchars = (nbits + 4) // 5
-    number <<= nchars * 5 - nbits
-    chars = []
-    for _ in range(nchars):
-        chars.append(_ID_ALPHABET[number & 31])
-        number >>= 5
-    return "".join(reversed(chars))
-
-
-def decode_id_string(text: str) -> int | None:
-    """The table number encoded in ``text``, or ``None`` if it is not an id."""
-    if not 30 <= len(text) <= 40:
-        return None
-    number = 0
-    for char in text:
-        digit = _ID_DECODE.get(char)
-        if digit is None:
-            return None
-        number = (number << 5) | digit
-    nbytes = len(text) * 5 // 8
-    number >>= len(text) * 5 - nbytes * 8
-    raw = number.to_bytes(nbytes, "big")
-    payload, checksum = raw[:-2], raw[-2:]
-    if len(payload) <= ID_RANDOM_BYTES or _fletcher16(payload) != checksum:
-        return None
-    table_number = 0
-    shift = 0
-    for index, byte in enumerate(payload[ID_RANDOM_BYTES:]):
-        table_number |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            if ID_RANDOM_BYTES + index + 1 != len(payload):
-                return None
-            return table_number
-    return None
 
 
 # --------------------------------------------------------------------------

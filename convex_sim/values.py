@@ -207,30 +207,54 @@ _FIELD_NAME_CHARS: Final = frozenset(chr(c) for c in range(0x20, 0x7F))
 def _valid(value: Any, depth_left: int) -> bool:
     """True when ``value`` is certainly a Convex value (the quick pass of ``check_value``)."""
     kind = type(value)
+    if kind is dict:
+        return _valid_object(value, depth_left)
     if kind in _PLAIN_SCALARS:
         return True
     if kind is str:
         return value.isascii() or _unicode_ok(value)
     if kind is int:
         return bool(INT64_MIN <= value <= INT64_MAX)
-    if kind is dict:
-        if depth_left <= 0 or len(value) > MAX_OBJECT_FIELDS:
-            return False
-        for key, item in value.items():
-            if (
-                type(key) is not str
-                or len(key) > MAX_FIELD_NAME_LENGTH
-                or key.startswith("$")
-                or not _FIELD_NAME_CHARS.issuperset(key)
-                or not _valid(item, depth_left - 1)
-            ):
-                return False
-        return True
     if kind is list:
         if depth_left <= 0 or len(value) > MAX_ARRAY_LENGTH:
             return False
         return all(_valid(item, depth_left - 1) for item in value)
     return value is COMMIT_TS
+
+
+_KNOWN_FIELD_NAMES_LIMIT: Final = 4096
+_known_field_names: set[str] = set()
+"""Field names already found legal. Documents repeat the same few names, and a
+set lookup is cheaper than checking every character again; emptied when full."""
+
+
+def _valid_object(value: dict[Any, Any], depth_left: int) -> bool:
+    """``_valid`` for a ``dict``, with the common leaves checked inline (no call per field)."""
+    if depth_left <= 0 or len(value) > MAX_OBJECT_FIELDS:
+        return False
+    known = _known_field_names
+    for key, item in value.items():
+        if not (type(key) is str and key in known):
+            if (
+                type(key) is not str
+                or len(key) > MAX_FIELD_NAME_LENGTH
+                or key.startswith("$")
+                or not _FIELD_NAME_CHARS.issuperset(key)
+            ):
+                return False
+            if len(known) >= _KNOWN_FIELD_NAMES_LIMIT:
+                known.clear()
+            known.add(key)
+        kind = type(item)
+        if kind is float or kind is Id or item is None or kind is bool:
+            continue
+        if kind is str:
+            if item.isascii() or _unicode_ok(item):
+                continue
+            return False
+        if not _valid(item, depth_left - 1):
+            return False
+    return True
 
 
 def _unicode_ok(text: str) -> bool:
@@ -308,6 +332,12 @@ def _check_unicode(text: str, path: str) -> None:
 def check_document_fields(doc: Mapping[str, Any], *, table: str, allow_system: bool) -> None:
     """Top-level field rules (§1.4): ≤ 64 chars, no ``_`` prefix except system fields."""
     for name in doc:
+        if (
+            type(name) is str
+            and len(name) <= MAX_TOP_LEVEL_FIELD_NAME_LENGTH
+            and (not name.startswith("_") or (allow_system and name in SYSTEM_FIELDS))
+        ):
+            continue  # the usual case, decided without building the message text
         where = f"in table {table!r}"
         if not isinstance(name, str):
             raise InvalidValueError(f"Document field names must be strings {where}, got {name!r}")
@@ -330,8 +360,10 @@ def check_document(doc: Mapping[str, Any], *, table: str) -> int:
     Returns the document's size, which the bytes-written limit counts.
     """
     check_document_fields(doc, table=table, allow_system=True)
-    check_value(dict(doc), max_depth=MAX_DOCUMENT_NESTING)
-    size = value_size(dict(doc))
+    # Only another Mapping needs the copy into a dict; neither check changes its argument.
+    plain = doc if type(doc) is dict else dict(doc)
+    check_value(plain, max_depth=MAX_DOCUMENT_NESTING)
+    size = value_size(plain)
     if size > MAX_DOCUMENT_SIZE:
         raise InvalidValueError(
             f"Document in table {table!r} is {size} bytes; the limit is {MAX_DOCUMENT_SIZE}"
@@ -342,15 +374,12 @@ def check_document(doc: Mapping[str, Any], *, table: str) -> int:
 def value_size(value: Any) -> int:
     """Size as Convex counts it for limits (§1.5)."""
     kind = type(value)
+    if kind is dict:
+        return _object_size(value)
     if kind is float or kind is int:
         return 9
     if kind is str or kind is Id:
         return 2 + (len(value) if value.isascii() else len(value.encode("utf-8")))
-    if kind is dict:
-        size = 2
-        for key, item in value.items():
-            size += (len(key) if key.isascii() else len(key.encode())) + 1 + value_size(item)
-        return size
     if value is None or isinstance(value, bool):
         return 1
     if isinstance(value, int | float) or value is COMMIT_TS:
@@ -366,17 +395,41 @@ def value_size(value: Any) -> int:
     raise InvalidValueError(f"{type_name(value)} has no Convex size")
 
 
+def _object_size(value: dict[Any, Any]) -> int:
+    """``value_size`` of a ``dict``: every read and write sizes a document, so the
+    usual leaves (numbers and strings) are sized inline rather than by a call each."""
+    size = 2
+    for key, item in value.items():
+        size += (len(key) if key.isascii() else len(key.encode())) + 1
+        kind = type(item)
+        if kind is float or kind is int:
+            size += 9
+        elif kind is str or kind is Id:
+            size += 2 + (len(item) if item.isascii() else len(item.encode("utf-8")))
+        else:
+            size += value_size(item)
+    return size
+
+
 def copy_value(value: Any) -> Any:
     """A deep copy of a Convex value, cheap for scalars.
 
     Documents handed to user code are copies, so a handler that mutates what
-    it read cannot corrupt the store.
+    it read cannot corrupt the store. Scalars are immutable and shared, so a
+    container is copied flat and only its nested containers are copied again.
     """
     kind = type(value)
     if kind is dict:
-        return {k: copy_value(item) for k, item in value.items()}
+        copied = value.copy()
+        for key, item in copied.items():
+            kind = type(item)
+            if kind is dict or kind is list:
+                copied[key] = copy_value(item)  # replaces a value: safe while iterating
+        return copied
     if kind is list:
-        return [copy_value(item) for item in value]
+        return [
+            copy_value(item) if type(item) is dict or type(item) is list else item for item in value
+        ]
     return value
 
 

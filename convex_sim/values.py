@@ -465,9 +465,13 @@ def _rank(value: Any) -> int:
     raise InvalidValueError(f"{type_name(value)} has no place in the Convex order")
 
 
+_unpack_u64 = struct.Struct(">Q").unpack
+_pack_f64 = struct.Struct(">d").pack
+
+
 def float_total_order_key(value: float) -> int:
     """An unsigned integer that orders doubles as IEEE 754 ``totalOrder`` does."""
-    bits: int = struct.unpack(">Q", struct.pack(">d", value))[0]
+    bits: int = _unpack_u64(_pack_f64(value))[0]
     if bits & (1 << 63):
         return bits ^ 0xFFFF_FFFF_FFFF_FFFF
     return bits | (1 << 63)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from convex_sim import values
+from convex_sim import index_keys, values
 from convex_sim.errors import InvalidValueError
 from convex_sim.values import (
     COMMIT_TS,
@@ -23,7 +23,7 @@ from convex_sim.values import (
     copy_value,
     value_size,
 )
-from tests.strategies import convex_values
+from tests.strategies import convex_values, field_names
 
 _FIELD_NAME_CHARS = frozenset(chr(c) for c in range(0x20, 0x7F))
 
@@ -171,3 +171,75 @@ def test_check_document_still_names_the_bad_field() -> None:
         check_document({"a" * 65: 1.0}, table="t")
     with pytest.raises(InvalidValueError, match=r"must be strings in table 't', got 1"):
         check_document({1: 1.0}, table="t")  # type: ignore[dict-item]
+
+
+def _reference_encode(value: Any) -> bytes:
+    def escape(raw: bytes) -> bytes:
+        return raw.replace(b"\x00", b"\x00\xff") + b"\x00"
+
+    if isinstance(value, str):
+        return b"\x07" + escape(value.encode("utf-8"))
+    if type(value) is float:
+        return b"\x04" + values.float_total_order_key(value).to_bytes(8, "big")
+    if value is None:
+        return b"\x02"
+    if type(value) is bool:
+        return b"\x06" if value else b"\x05"
+    if type(value) is int:
+        return b"\x03" + (value + (1 << 63)).to_bytes(8, "big")
+    if value is values.MISSING:
+        return b"\x01"
+    if value is COMMIT_TS:
+        return b"\x03" + (INT64_MAX + (1 << 63)).to_bytes(8, "big")
+    if type(value) is bytes:
+        return b"\x08" + escape(value)
+    if type(value) is list:
+        return b"\x09" + b"".join(_reference_encode(item) for item in value) + b"\x00"
+    assert type(value) is dict
+    parts = [b"\x0a"]
+    for name in sorted(value, key=lambda n: n.encode("utf-8")):
+        parts += [b"\x01" + escape(name.encode("utf-8")), _reference_encode(value[name])]
+    return b"".join([*parts, b"\x00"])
+
+
+@given(st.one_of(convex_values(), st.sampled_from([values.MISSING, COMMIT_TS, Id("a\x00b", "t")])))
+def test_encode_value_is_byte_identical_to_the_reference(value: Any) -> None:
+    assert index_keys.encode_value(value) == _reference_encode(value)
+
+
+@given(
+    st.dictionaries(field_names, convex_values(max_leaves=6), max_size=4),
+    st.lists(st.one_of(field_names, st.sampled_from(["a.b", "a.b.c", "x", "_id"])), max_size=4),
+)
+def test_document_key_encodes_each_field_value_in_turn(
+    document: dict[str, Any], fields: list[str]
+) -> None:
+    expected = b"".join(
+        _reference_encode(index_keys.field_value(document, name)) for name in fields
+    )
+    assert index_keys.document_key(document, fields) == expected
+
+
+def test_str_subclasses_still_encode_as_strings_and_other_types_are_refused() -> None:
+    class Name(str):
+        pass
+
+    assert index_keys.encode_value(Name("ab")) == index_keys.encode_value("ab")
+    with pytest.raises(InvalidValueError, match="cannot be part of an index key"):
+        index_keys.encode_value((1,))
+
+
+def test_check_identifier_cache_only_skips_names_already_found_valid() -> None:
+    from convex_sim.errors import TableNameError
+    from convex_sim.schema import check_identifier
+
+    assert check_identifier("events", what="Table name") == "events"
+    assert check_identifier("events", what="Index name") == "events"  # cached
+    for bad, message in [
+        ("1events", "is not a valid identifier"),
+        ("__", "cannot consist only of underscores"),
+        ("x" * 65, "is longer than 64 characters"),
+        (b"events", "must be a string, got bytes"),
+    ]:
+        with pytest.raises(TableNameError, match=f"^Index name .*{message}"):
+            check_identifier(bad, what="Index name")

@@ -101,13 +101,22 @@ COMMIT_TS: Final = _CommitTs()
 
 
 def contains_commit_ts(value: Any) -> bool:
+    """Whether the placeholder occurs anywhere in ``value`` (checked on every result)."""
     if value is COMMIT_TS:
         return True
     kind = type(value)
     if kind is dict:
-        return any(contains_commit_ts(item) for item in value.values())
-    if kind is list:
-        return any(contains_commit_ts(item) for item in value)
+        items: Any = value.values()
+    elif kind is list:
+        items = value
+    else:
+        return False
+    for item in items:
+        if item is COMMIT_TS:
+            return True
+        kind = type(item)
+        if (kind is dict or kind is list) and contains_commit_ts(item):
+            return True
     return False
 
 
@@ -406,6 +415,8 @@ def _object_size(value: dict[Any, Any]) -> int:
             size += 9
         elif kind is str or kind is Id:
             size += 2 + (len(item) if item.isascii() else len(item.encode("utf-8")))
+        elif kind is dict:
+            size += _object_size(item)
         else:
             size += value_size(item)
     return size

@@ -243,3 +243,18 @@ def test_check_identifier_cache_only_skips_names_already_found_valid() -> None:
     ]:
         with pytest.raises(TableNameError, match=f"^Index name .*{message}"):
             check_identifier(bad, what="Index name")
+
+
+def _reference_contains_commit_ts(value: Any) -> bool:
+    if value is COMMIT_TS:
+        return True
+    if type(value) is dict:
+        return any(_reference_contains_commit_ts(item) for item in value.values())
+    if type(value) is list:
+        return any(_reference_contains_commit_ts(item) for item in value)
+    return False
+
+
+@given(_near_values())
+def test_contains_commit_ts_matches_the_reference(value: Any) -> None:
+    assert values.contains_commit_ts(value) == _reference_contains_commit_ts(value)

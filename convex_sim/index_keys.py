@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from convex_sim.errors import InvalidValueError
-from convex_sim.values import COMMIT_TS, INT64_MAX, MISSING, float_total_order_key, type_name
+from convex_sim.values import COMMIT_TS, INT64_MAX, MISSING, Id, type_name
 
 TAG_MISSING: Final = b"\x01"
 TAG_NULL: Final = b"\x02"
@@ -46,6 +46,10 @@ _END: Final = b"\x00"
 _FIELD: Final = b"\x01"
 _INT_BIAS: Final = 1 << 63
 _pack_u64 = struct.Struct(">Q").pack
+_unpack_u64 = struct.Struct(">Q").unpack
+_pack_f64 = struct.Struct(">d").pack
+_SIGN_BIT: Final = 1 << 63
+_ALL_ONES: Final = (1 << 64) - 1
 
 # Greater than every tag, so ``prefix + PREFIX_END`` bounds all keys with that prefix,
 # and ``KEY_MAX`` bounds every key (each key starts with a tag).
@@ -58,13 +62,24 @@ def _escape(raw: bytes) -> bytes:
     return raw.replace(b"\x00", b"\x00\xff") + _END
 
 
+def _encode_float(value: float) -> bytes:
+    """``TAG_FLOAT64`` and the 8 bytes of ``float_total_order_key(value)``, computed inline."""
+    (bits,) = _unpack_u64(_pack_f64(value))
+    return TAG_FLOAT64 + _pack_u64(bits ^ _ALL_ONES if bits & _SIGN_BIT else bits | _SIGN_BIT)
+
+
 def encode_value(value: Any) -> bytes:
-    """The order-preserving encoding of one value (``MISSING`` allowed)."""
+    """The order-preserving encoding of one value (``MISSING`` allowed).
+
+    Ids, strings and floats come first: every document key has an ``_id``
+    and most have a ``_creationTime``.
+    """
     kind = type(value)
-    if kind is str or isinstance(value, str):
-        return TAG_STRING + _escape(value.encode("utf-8"))
+    if kind is Id or kind is str:
+        raw: bytes = value.encode("utf-8")
+        return TAG_STRING + raw.replace(b"\x00", b"\x00\xff") + _END
     if kind is float:
-        return TAG_FLOAT64 + _pack_u64(float_total_order_key(value))
+        return _encode_float(value)
     if value is None:
         return TAG_NULL
     if kind is bool:
@@ -78,7 +93,7 @@ def encode_value(value: Any) -> bytes:
     if kind is bytes:
         return TAG_BYTES + _escape(value)
     if kind is list:
-        return TAG_ARRAY + b"".join(encode_value(item) for item in value) + _END
+        return TAG_ARRAY + b"".join([encode_value(item) for item in value]) + _END
     if kind is dict:
         parts = [TAG_OBJECT]
         for name in sorted(value, key=lambda n: n.encode("utf-8")):
@@ -86,6 +101,8 @@ def encode_value(value: Any) -> bytes:
             parts.append(encode_value(value[name]))
         parts.append(_END)
         return b"".join(parts)
+    if isinstance(value, str):  # any other str subclass, encoded as its text
+        return TAG_STRING + _escape(value.encode("utf-8"))
     raise InvalidValueError(f"{type_name(value)} cannot be part of an index key")
 
 
@@ -117,5 +134,21 @@ def field_value(document: dict[str, Any], field_path: str) -> Any:
 
 
 def document_key(document: dict[str, Any], key_fields: Sequence[str]) -> bytes:
-    """The index key of ``document`` for an index over ``key_fields``."""
-    return b"".join([encode_value(field_value(document, name)) for name in key_fields])
+    """The index key of ``document`` for an index over ``key_fields``.
+
+    Every write computes one key per index, so plain (undotted) field names
+    skip ``field_value`` and ids, strings and floats skip the call to
+    ``encode_value``, encoding exactly as its first two cases do.
+    """
+    parts = []
+    for name in key_fields:
+        value = document.get(name, MISSING) if "." not in name else field_value(document, name)
+        kind = type(value)
+        if kind is Id or kind is str:
+            raw: bytes = value.encode("utf-8")
+            parts.append(TAG_STRING + raw.replace(b"\x00", b"\x00\xff") + _END)
+        elif kind is float:
+            parts.append(_encode_float(value))
+        else:
+            parts.append(encode_value(value))
+    return b"".join(parts)

@@ -25,8 +25,16 @@ MAX_IDENTIFIER_LENGTH: Final = 64
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
+_KNOWN_IDENTIFIERS_LIMIT: Final = 1024
+_known_identifiers: set[str] = set()
+"""Names that passed :func:`check_identifier`. Every ``ctx.db`` call checks its
+table name, and an app has few tables; emptied when full."""
+
+
 def check_identifier(name: Any, *, what: str) -> str:
     """Table and index names: ``[A-Za-z_][A-Za-z0-9_]*``, ≤ 64 chars, not all underscores."""
+    if type(name) is str and name in _known_identifiers:
+        return name  # whether a name is valid does not depend on ``what``
     if not isinstance(name, str):
         raise TableNameError(f"{what} must be a string, got {type(name).__name__}")
     if not _IDENTIFIER.match(name):
@@ -38,6 +46,10 @@ def check_identifier(name: Any, *, what: str) -> str:
         raise TableNameError(f"{what} {name!r} is longer than {MAX_IDENTIFIER_LENGTH} characters")
     if set(name) == {"_"}:
         raise TableNameError(f"{what} {name!r} cannot consist only of underscores")
+    if type(name) is str:
+        if len(_known_identifiers) >= _KNOWN_IDENTIFIERS_LIMIT:
+            _known_identifiers.clear()
+        _known_identifiers.add(name)
     return name
 
 

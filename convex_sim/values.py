@@ -33,6 +33,10 @@ from collections.abc import Mapping
 from typing import Any, Final, TypeAlias
 
 from convex_sim.errors import InvalidValueError
+from convex_sim.ids import ID_RANDOM_BYTES as ID_RANDOM_BYTES  # re-exported: ids live there
+from convex_sim.ids import Id as Id
+from convex_sim.ids import decode_id_string as decode_id_string
+from convex_sim.ids import make_id_string as make_id_string
 
 INT64_MIN: Final = -(2**63)
 INT64_MAX: Final = 2**63 - 1
@@ -97,13 +101,22 @@ COMMIT_TS: Final = _CommitTs()
 
 
 def contains_commit_ts(value: Any) -> bool:
+    """Whether the placeholder occurs anywhere in ``value`` (checked on every result)."""
     if value is COMMIT_TS:
         return True
     kind = type(value)
     if kind is dict:
-        return any(contains_commit_ts(item) for item in value.values())
-    if kind is list:
-        return any(contains_commit_ts(item) for item in value)
+        items: Any = value.values()
+    elif kind is list:
+        items = value
+    else:
+        return False
+    for item in items:
+        if item is COMMIT_TS:
+            return True
+        kind = type(item)
+        if (kind is dict or kind is list) and contains_commit_ts(item):
+            return True
     return False
 
 
@@ -117,113 +130,6 @@ def resolve_commit_ts(value: Any, ts: int) -> Any:
     if kind is list:
         return [resolve_commit_ts(item, ts) for item in value]
     return value
-
-
-# --------------------------------------------------------------------------
-# Ids
-# --------------------------------------------------------------------------
-
-_ID_ALPHABET: Final = "0123456789abcdefghjkmnpqrstvwxyz"
-_ID_DECODE: Final = {c: i for i, c in enumerate(_ID_ALPHABET)}
-ID_RANDOM_BYTES: Final = 16
-
-
-class Id(str):
-    """A document id: an opaque string that also records which table it names.
-
-    Equal to (and hashes like) the plain string, so ids round-trip through
-    JSON, function arguments and other components as strings, as in Convex.
-    The table is also encoded inside the string (see :func:`make_id_string`),
-    which is how a plain string is resolved back to its table.
-    """
-
-    table: str
-
-    def __new__(cls, value: str, table: str) -> Id:
-        self = super().__new__(cls, value)
-        self.table = table
-        return self
-
-    def __repr__(self) -> str:
-        return f"Id({str.__repr__(self)}, table={self.table!r})"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (Id, (str(self), self.table))
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> Id:
-        return self
-
-    def __copy__(self) -> Id:
-        return self
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
-def _fletcher16(data: bytes) -> bytes:
-    a = b = 0
-    for byte in data:
-        a = (a + byte) % 255
-        b = (b + a) % 255
-    return bytes((b, a))
-
-
-def make_id_string(table_number: int, internal: bytes) -> str:
-    """Encode a table number and random internal bytes as an id string.
-
-    Random bytes first, so ids sort in effectively random order (§1.6), then
-    the table number, then a checksum so a mistyped id is rejected.
-    """
-    if len(internal) != ID_RANDOM_BYTES:
-        raise ValueError(f"internal id must be {ID_RANDOM_BYTES} bytes")
-    payload = internal + _varint(table_number)
-    raw = payload + _fletcher16(payload)
-    number = int.from_bytes(raw, "big")
-    nbits = len(raw) * 8
-    nchars = (nbits + 4) // 5
-    number <<= nchars * 5 - nbits
-    chars = []
-    for _ in range(nchars):
-        chars.append(_ID_ALPHABET[number & 31])
-        number >>= 5
-    return "".join(reversed(chars))
-
-
-def decode_id_string(text: str) -> int | None:
-    """The table number encoded in ``text``, or ``None`` if it is not an id."""
-    if not 30 <= len(text) <= 40:
-        return None
-    number = 0
-    for char in text:
-        digit = _ID_DECODE.get(char)
-        if digit is None:
-            return None
-        number = (number << 5) | digit
-    nbytes = len(text) * 5 // 8
-    number >>= len(text) * 5 - nbytes * 8
-    raw = number.to_bytes(nbytes, "big")
-    payload, checksum = raw[:-2], raw[-2:]
-    if len(payload) <= ID_RANDOM_BYTES or _fletcher16(payload) != checksum:
-        return None
-    table_number = 0
-    shift = 0
-    for index, byte in enumerate(payload[ID_RANDOM_BYTES:]):
-        table_number |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            if ID_RANDOM_BYTES + index + 1 != len(payload):
-                return None
-            return table_number
-    return None
 
 
 # --------------------------------------------------------------------------
@@ -310,30 +216,54 @@ _FIELD_NAME_CHARS: Final = frozenset(chr(c) for c in range(0x20, 0x7F))
 def _valid(value: Any, depth_left: int) -> bool:
     """True when ``value`` is certainly a Convex value (the quick pass of ``check_value``)."""
     kind = type(value)
+    if kind is dict:
+        return _valid_object(value, depth_left)
     if kind in _PLAIN_SCALARS:
         return True
     if kind is str:
         return value.isascii() or _unicode_ok(value)
     if kind is int:
         return bool(INT64_MIN <= value <= INT64_MAX)
-    if kind is dict:
-        if depth_left <= 0 or len(value) > MAX_OBJECT_FIELDS:
-            return False
-        for key, item in value.items():
-            if (
-                type(key) is not str
-                or len(key) > MAX_FIELD_NAME_LENGTH
-                or key.startswith("$")
-                or not _FIELD_NAME_CHARS.issuperset(key)
-                or not _valid(item, depth_left - 1)
-            ):
-                return False
-        return True
     if kind is list:
         if depth_left <= 0 or len(value) > MAX_ARRAY_LENGTH:
             return False
         return all(_valid(item, depth_left - 1) for item in value)
     return value is COMMIT_TS
+
+
+_KNOWN_FIELD_NAMES_LIMIT: Final = 4096
+_known_field_names: set[str] = set()
+"""Field names already found legal. Documents repeat the same few names, and a
+set lookup is cheaper than checking every character again; emptied when full."""
+
+
+def _valid_object(value: dict[Any, Any], depth_left: int) -> bool:
+    """``_valid`` for a ``dict``, with the common leaves checked inline (no call per field)."""
+    if depth_left <= 0 or len(value) > MAX_OBJECT_FIELDS:
+        return False
+    known = _known_field_names
+    for key, item in value.items():
+        if not (type(key) is str and key in known):
+            if (
+                type(key) is not str
+                or len(key) > MAX_FIELD_NAME_LENGTH
+                or key.startswith("$")
+                or not _FIELD_NAME_CHARS.issuperset(key)
+            ):
+                return False
+            if len(known) >= _KNOWN_FIELD_NAMES_LIMIT:
+                known.clear()
+            known.add(key)
+        kind = type(item)
+        if kind is float or kind is Id or item is None or kind is bool:
+            continue
+        if kind is str:
+            if item.isascii() or _unicode_ok(item):
+                continue
+            return False
+        if not _valid(item, depth_left - 1):
+            return False
+    return True
 
 
 def _unicode_ok(text: str) -> bool:
@@ -411,6 +341,12 @@ def _check_unicode(text: str, path: str) -> None:
 def check_document_fields(doc: Mapping[str, Any], *, table: str, allow_system: bool) -> None:
     """Top-level field rules (§1.4): ≤ 64 chars, no ``_`` prefix except system fields."""
     for name in doc:
+        if (
+            type(name) is str
+            and len(name) <= MAX_TOP_LEVEL_FIELD_NAME_LENGTH
+            and (not name.startswith("_") or (allow_system and name in SYSTEM_FIELDS))
+        ):
+            continue  # the usual case, decided without building the message text
         where = f"in table {table!r}"
         if not isinstance(name, str):
             raise InvalidValueError(f"Document field names must be strings {where}, got {name!r}")
@@ -433,8 +369,10 @@ def check_document(doc: Mapping[str, Any], *, table: str) -> int:
     Returns the document's size, which the bytes-written limit counts.
     """
     check_document_fields(doc, table=table, allow_system=True)
-    check_value(dict(doc), max_depth=MAX_DOCUMENT_NESTING)
-    size = value_size(dict(doc))
+    # Only another Mapping needs the copy into a dict; neither check changes its argument.
+    plain = doc if type(doc) is dict else dict(doc)
+    check_value(plain, max_depth=MAX_DOCUMENT_NESTING)
+    size = value_size(plain)
     if size > MAX_DOCUMENT_SIZE:
         raise InvalidValueError(
             f"Document in table {table!r} is {size} bytes; the limit is {MAX_DOCUMENT_SIZE}"
@@ -445,15 +383,12 @@ def check_document(doc: Mapping[str, Any], *, table: str) -> int:
 def value_size(value: Any) -> int:
     """Size as Convex counts it for limits (§1.5)."""
     kind = type(value)
+    if kind is dict:
+        return _object_size(value)
     if kind is float or kind is int:
         return 9
     if kind is str or kind is Id:
         return 2 + (len(value) if value.isascii() else len(value.encode("utf-8")))
-    if kind is dict:
-        size = 2
-        for key, item in value.items():
-            size += (len(key) if key.isascii() else len(key.encode())) + 1 + value_size(item)
-        return size
     if value is None or isinstance(value, bool):
         return 1
     if isinstance(value, int | float) or value is COMMIT_TS:
@@ -469,17 +404,43 @@ def value_size(value: Any) -> int:
     raise InvalidValueError(f"{type_name(value)} has no Convex size")
 
 
+def _object_size(value: dict[Any, Any]) -> int:
+    """``value_size`` of a ``dict``: every read and write sizes a document, so the
+    usual leaves (numbers and strings) are sized inline rather than by a call each."""
+    size = 2
+    for key, item in value.items():
+        size += (len(key) if key.isascii() else len(key.encode())) + 1
+        kind = type(item)
+        if kind is float or kind is int:
+            size += 9
+        elif kind is str or kind is Id:
+            size += 2 + (len(item) if item.isascii() else len(item.encode("utf-8")))
+        elif kind is dict:
+            size += _object_size(item)
+        else:
+            size += value_size(item)
+    return size
+
+
 def copy_value(value: Any) -> Any:
     """A deep copy of a Convex value, cheap for scalars.
 
     Documents handed to user code are copies, so a handler that mutates what
-    it read cannot corrupt the store.
+    it read cannot corrupt the store. Scalars are immutable and shared, so a
+    container is copied flat and only its nested containers are copied again.
     """
     kind = type(value)
     if kind is dict:
-        return {k: copy_value(item) for k, item in value.items()}
+        copied = value.copy()
+        for key, item in copied.items():
+            kind = type(item)
+            if kind is dict or kind is list:
+                copied[key] = copy_value(item)  # replaces a value: safe while iterating
+        return copied
     if kind is list:
-        return [copy_value(item) for item in value]
+        return [
+            copy_value(item) if type(item) is dict or type(item) is list else item for item in value
+        ]
     return value
 
 
@@ -515,9 +476,13 @@ def _rank(value: Any) -> int:
     raise InvalidValueError(f"{type_name(value)} has no place in the Convex order")
 
 
+_unpack_u64 = struct.Struct(">Q").unpack
+_pack_f64 = struct.Struct(">d").pack
+
+
 def float_total_order_key(value: float) -> int:
     """An unsigned integer that orders doubles as IEEE 754 ``totalOrder`` does."""
-    bits: int = struct.unpack(">Q", struct.pack(">d", value))[0]
+    bits: int = _unpack_u64(_pack_f64(value))[0]
     if bits & (1 << 63):
         return bits ^ 0xFFFF_FFFF_FFFF_FFFF
     return bits | (1 << 63)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from convex_sim.schema import IndexDefinition
@@ -35,6 +35,10 @@ class DocumentWrite:
     table_number: int
     doc_id: str
     document: dict[str, Any] | None
+    keys: Mapping[str, bytes] | None = field(default=None, compare=False, repr=False)
+    """The new document's index keys by index name, when the writer already computed
+    them (the transaction does, to scan its own writes); a store may use them instead
+    of encoding the keys again. Indexes missing here are computed."""
 
 
 @dataclass(frozen=True, slots=True)

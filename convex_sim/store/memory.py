@@ -17,6 +17,7 @@ from bisect import bisect_right
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from itertools import islice
+from types import MappingProxyType
 from typing import Any
 
 from sortedcontainers import SortedDict
@@ -73,6 +74,8 @@ class MemoryStore(Store):
         self._table_numbers: dict[tuple[str, str], int] = {}
         self._table_created: dict[int, int] = {}
         self._indexes: dict[int, dict[str, _Index]] = {}
+        # What ``indexes`` returns, built once per change: read on every write and query.
+        self._definitions: dict[int, Mapping[str, IndexDefinition]] = {}
         self._documents: dict[str, _DocHistory] = {}
         self._doc_tables: dict[str, int] = {}
         self._dead_versions: deque[tuple[int, str]] = deque()
@@ -98,7 +101,14 @@ class MemoryStore(Store):
                 BY_ID: _Index(BY_ID_INDEX),
                 BY_CREATION_TIME: _Index(BY_CREATION_TIME_INDEX),
             }
+            self._refresh_definitions(number)
         return number
+
+    def _refresh_definitions(self, number: int) -> None:
+        """A new read-only mapping (never changed in place, so callers may iterate it)."""
+        self._definitions[number] = MappingProxyType(
+            {name: index.definition for name, index in self._indexes[number].items()}
+        )
 
     def table_info(self, number: int) -> TableInfo | None:
         return self._tables.get(number)
@@ -124,9 +134,10 @@ class MemoryStore(Store):
                 key = document_key(document, index.key_fields)
                 built.entries[key] = [(history[-1][0], doc_id)]
         indexes[index.name] = built
+        self._refresh_definitions(table_number)
 
     def indexes(self, table_number: int) -> Mapping[str, IndexDefinition]:
-        return {name: index.definition for name, index in self._indexes[table_number].items()}
+        return self._definitions[table_number]
 
     def _table_of(self, doc_id: str) -> int | None:
         return self._doc_tables.get(doc_id)
@@ -204,10 +215,15 @@ class MemoryStore(Store):
                 self._dead_versions.append((ts, write.doc_id))
             if new is not None and write.table_number not in self._table_created:
                 self._table_created[write.table_number] = ts
-            for index in self._indexes[write.table_number].values():
+            known = write.keys
+            for name, index in self._indexes[write.table_number].items():
                 fields = index.definition.key_fields
                 old_key = None if old is None else document_key(old, fields)
-                new_key = None if new is None else document_key(new, fields)
+                new_key = None
+                if new is not None:
+                    new_key = known.get(name) if known is not None else None
+                    if new_key is None:
+                        new_key = document_key(new, fields)
                 if old_key != new_key:
                     if old_key is not None:
                         index.entries[old_key].append((ts, None))

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from convex_sim.errors import TransactionClosedError
-from convex_sim.index_keys import document_key, encode_value, key_successor
+from convex_sim.index_keys import encode_value, key_successor
 from convex_sim.limits import (
     MAX_BYTES_READ,
     MAX_BYTES_WRITTEN,
@@ -34,7 +34,7 @@ from convex_sim.limits import (
     LimitExceededError,
 )
 from convex_sim.schema import BY_ID
-from convex_sim.store.base import DocumentWrite, IndexChange, Store
+from convex_sim.store.base import DocumentWrite, IndexChange, Store, document_keys
 from convex_sim.values import value_size
 
 IndexRef = tuple[int, str]
@@ -251,10 +251,7 @@ class Transaction:
                 "TooManyBytesWritten",
                 f"this transaction wrote more than {MAX_BYTES_WRITTEN} bytes",
             )
-        keys: dict[str, bytes] = {}
-        if document is not None:
-            for name, definition in self.store.indexes(table_number).items():
-                keys[name] = document_key(document, definition.key_fields)
+        keys = {} if document is None else document_keys(document, self.store.indexes(table_number))
         self._undo.append((doc_id, self.writes.get(doc_id)))
         self.writes[doc_id] = PendingWrite(table_number, document, keys)
 

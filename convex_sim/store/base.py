@@ -18,7 +18,29 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from convex_sim.index_keys import encode_value, field_value
 from convex_sim.schema import IndexDefinition
+
+
+def document_keys(
+    document: dict[str, Any], indexes: Mapping[str, IndexDefinition]
+) -> dict[str, bytes]:
+    """``document``'s key in each of ``indexes`` (as ``index_keys.document_key`` makes it).
+
+    A table's indexes share fields (every key ends with ``_creationTime`` and
+    ``_id``), so each field is encoded once and the encodings are reused.
+    """
+    encoded: dict[str, bytes] = {}
+    keys: dict[str, bytes] = {}
+    for name, definition in indexes.items():
+        parts = []
+        for path in definition.key_fields:
+            part = encoded.get(path)
+            if part is None:
+                part = encoded[path] = encode_value(field_value(document, path))
+            parts.append(part)
+        keys[name] = b"".join(parts)
+    return keys
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,7 @@ from convex_sim.store.base import (
     Store,
     StoreStatistics,
     TableInfo,
+    document_keys,
 )
 
 _SCAN_CHUNK = 64
@@ -170,6 +171,7 @@ class MemoryStore(Store):
     ) -> Iterator[tuple[bytes, dict[str, Any]]]:
         self._check_ts(ts)
         entries = self._indexes[table_number][index].entries
+        documents = self._documents
         low, high = start, end
         while True:
             # Copy a chunk of keys, then re-seek after it: the sorted dict may
@@ -187,7 +189,11 @@ class MemoryStore(Store):
                 doc_id = _visible(history, ts)
                 if doc_id is None:
                     continue
-                document = self.get(doc_id, ts)
+                # self.get(doc_id, ts), inlined: this runs for every row scanned.
+                if ts < self._floor_ts:
+                    self._check_ts(ts)
+                versions = documents.get(doc_id)
+                document = None if versions is None else _visible(versions, ts)
                 if document is not None:
                     yield key, document
             if len(keys) < _SCAN_CHUNK:
@@ -215,15 +221,16 @@ class MemoryStore(Store):
                 self._dead_versions.append((ts, write.doc_id))
             if new is not None and write.table_number not in self._table_created:
                 self._table_created[write.table_number] = ts
-            known = write.keys
-            for name, index in self._indexes[write.table_number].items():
-                fields = index.definition.key_fields
-                old_key = None if old is None else document_key(old, fields)
-                new_key = None
-                if new is not None:
-                    new_key = known.get(name) if known is not None else None
-                    if new_key is None:
-                        new_key = document_key(new, fields)
+            indexes = self._indexes[write.table_number]
+            definitions = self._definitions[write.table_number]
+            old_keys = None if old is None else document_keys(old, definitions)
+            new_keys = write.keys
+            if new is not None and (new_keys is None or new_keys.keys() != definitions.keys()):
+                # Not given, or an index was defined since the writer computed them.
+                new_keys = document_keys(new, definitions)
+            for name, index in indexes.items():
+                old_key = None if old_keys is None else old_keys[name]
+                new_key = None if new is None or new_keys is None else new_keys[name]
                 if old_key != new_key:
                     if old_key is not None:
                         index.entries[old_key].append((ts, None))

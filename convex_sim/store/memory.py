@@ -183,17 +183,22 @@ class MemoryStore(Store):
                 )
             )
             for key in keys:
+                # _visible and self.get, inlined for the common case of a newest
+                # entry visible at ts: this runs for every row scanned.
                 history = entries.get(key)
                 if history is None:
                     continue
-                doc_id = _visible(history, ts)
+                entry = history[-1]
+                doc_id = entry[1] if entry[0] <= ts else _visible(history, ts)
                 if doc_id is None:
                     continue
-                # self.get(doc_id, ts), inlined: this runs for every row scanned.
                 if ts < self._floor_ts:
                     self._check_ts(ts)
                 versions = documents.get(doc_id)
-                document = None if versions is None else _visible(versions, ts)
+                if versions is None:
+                    continue
+                entry = versions[-1]
+                document = entry[1] if entry[0] <= ts else _visible(versions, ts)
                 if document is not None:
                     yield key, document
             if len(keys) < _SCAN_CHUNK:

@@ -66,6 +66,8 @@ class Database:
         self.keep_history = keep_history
         self._log: deque[CommittedChange] = deque()
         self._live_snapshots: Counter[int] = Counter()
+        self._oldest_live: int | None = None
+        """``min(_live_snapshots)``, kept up to date so releasing is not a scan."""
         self._last_ns = self.store.latest_ts
         self._last_creation_time = -math.inf
 
@@ -78,6 +80,8 @@ class Database:
     def begin_at(self, snapshot_ts: int, *, read_only: bool = False) -> Transaction:
         transaction = Transaction(self.store, snapshot_ts, read_only=read_only)
         self._live_snapshots[snapshot_ts] += 1
+        if self._oldest_live is None or snapshot_ts < self._oldest_live:
+            self._oldest_live = snapshot_ts
         return transaction
 
     def creation_time_base(self, now_ms: float) -> float:
@@ -93,9 +97,13 @@ class Database:
             return
         transaction.close()
         ts = transaction.snapshot_ts
-        self._live_snapshots[ts] -= 1
-        if not self._live_snapshots[ts]:
-            del self._live_snapshots[ts]
+        live = self._live_snapshots
+        live[ts] -= 1
+        if not live[ts]:
+            del live[ts]
+            if ts == self._oldest_live:
+                # Only the oldest snapshot going away moves the floor.
+                self._oldest_live = min(live, default=None)
         self._collect_garbage()
 
     # -- commits ------------------------------------------------------------
@@ -137,7 +145,9 @@ class Database:
         return CommitResult(ts, changes, len(writes))
 
     def _collect_garbage(self) -> None:
-        floor = min(self._live_snapshots, default=self.store.latest_ts)
+        floor = self._oldest_live
+        if floor is None:
+            floor = self.store.latest_ts
         while self._log and self._log[0].ts <= floor:
             self._log.popleft()
         if not self.keep_history:

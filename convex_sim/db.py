@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from convex_sim.checkpoint import Checkpoint
@@ -91,6 +91,9 @@ class DbSession:
     observer: Observer | None = None
     paginated: bool = False
     system_writable: bool = False
+    _located: dict[str, tuple[int, str]] = field(default_factory=dict, repr=False)
+    """Ids this session already resolved: an id often comes back (``get`` then ``delete``),
+    and what it names cannot change (its table number and the table's name are fixed)."""
 
     def checkpoint(self, operation: str, detail: str = "") -> Checkpoint:
         return Checkpoint(operation, detail)
@@ -111,6 +114,9 @@ class DbSession:
 
     def locate_id(self, doc_id: str, *, operation: str) -> tuple[int, str] | None:
         """``(table number, table name)`` of an id in this namespace; None if no table here."""
+        located = self._located.get(doc_id) if isinstance(doc_id, str) else None
+        if located is not None:
+            return located
         if not isinstance(doc_id, str):
             raise InvalidIdError(
                 f"Invalid argument `id` for `db.{operation}`: expected an id string, "
@@ -123,8 +129,9 @@ class DbSession:
             )
         info = self.database.store.table_info(number)
         if info is None or info.namespace != self.namespace:
-            return None
-        return number, info.name
+            return None  # not cached: the table may be created later
+        located = self._located[doc_id] = (number, info.name)
+        return located
 
     def resolve_id(self, doc_id: str) -> str | None:
         """The table an id string names in this namespace (for ``v.id`` validation)."""
@@ -321,12 +328,14 @@ class DatabaseWriter(DatabaseReader):
     def _document_body(
         self, document: Any, table: str | None, *, operation: str, keep_missing: bool = False
     ) -> dict[str, Any]:
-        where = f"db.{operation}" + (f" on table {table!r}" if table else "")
         if not isinstance(document, Mapping):
+            where = f"db.{operation}" + (f" on table {table!r}" if table else "")
             raise InvalidValueError(f"{where} expects a dict of fields, got {type_name(document)}")
-        body = dict(document)
-        if not keep_missing:
-            body = _drop_missing(body)
+        if keep_missing:
+            body = dict(document)
+        else:
+            # _drop_missing copies a dict; only another Mapping needs copying first.
+            body = _drop_missing(document if type(document) is dict else dict(document))
         for name, item in body.items():
             if item is not MISSING:
                 check_value(item, path=f".{name}" if isinstance(name, str) else "")
@@ -386,11 +395,31 @@ class DatabaseWriter(DatabaseReader):
         validated = self._validate(table, user_fields)
         new = {"_id": current["_id"], "_creationTime": current["_creationTime"], **validated}
         size = check_document(new, table=table)
-        if values_equal(new, current):
+        if not _plainly_differ(new, current) and values_equal(new, current):
             return  # an identical patch/replace records no write (§3.2)
         if contains_commit_ts(validated):
             self._session.transaction.uses_commit_ts = True
         self._session.transaction.write(number, doc_id, new, size=size)
+
+
+def _plainly_differ(new: dict[str, Any], current: dict[str, Any]) -> bool:
+    """True when the documents certainly differ in the Convex order, decided cheaply.
+
+    Different field names, or a field holding two unequal ints or strings, or two
+    unequal non-NaN floats, all mean ``values_equal`` is False. Anything else
+    (ids against strings, -0.0 against 0.0, NaNs, nested values) is left to it.
+    """
+    if new.keys() != current.keys():
+        return True
+    for name, item in new.items():
+        other = current[name]
+        kind = type(item)
+        if kind is type(other) and item != other:
+            if kind is int or kind is str:
+                return True
+            if kind is float and item == item and other == other:
+                return True
+    return False
 
 
 def _args(value: Any) -> tuple[Any, ...]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from convex_sim.errors import InvalidIndexRangeError, InvalidQueryError
@@ -264,13 +265,31 @@ class IndexRangeBuilder:
         return self._bound("upper", "lte", field, value)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KeyRange:
-    """A compiled index range: keys in ``[start, end)``, and how it was written."""
+    """A compiled index range: keys in ``[start, end)``, and how it was written.
+
+    The description is only needed for messages, so it is built when asked
+    for rather than on every query (formatting the values is not free).
+    """
 
     start: bytes
     end: bytes
-    description: str
+    name: str
+    """``table.index``."""
+    terms: tuple[tuple[str, str, Any], ...] = ()
+    """``(field, comparison, value)`` as written, e.g. ``("name", "==", "x")``."""
+
+    @property
+    def description(self) -> str:
+        parts = ", ".join(f"{field} {symbol} {value!r}" for field, symbol, value in self.terms)
+        return f"{self.name} ({parts or 'all'})"
+
+
+@lru_cache(maxsize=1024)
+def _field_positions(index: IndexDefinition) -> dict[str, int]:
+    """Each key field's position (the last one, should a field repeat). Do not mutate."""
+    return {field: position for position, field in enumerate(index.key_fields)}
 
 
 def compile_index_range(
@@ -279,8 +298,25 @@ def compile_index_range(
     """The key interval an index range expression covers, or an error naming the broken rule."""
     name = f"{table}.{index.name}"
     if builder is None:
-        return KeyRange(b"", KEY_MAX, f"{name} (all)")
-    positions = {field: position for position, field in enumerate(index.key_fields)}
+        return KeyRange(b"", KEY_MAX, name)
+    positions = _field_positions(index)
+    eqs = builder.eqs
+    if builder.lower is None and builder.upper is None:
+        # The common case, eqs on a prefix of the key written in index order: every
+        # rule the general path checks holds, and the range is that prefix's keys.
+        for position, (field, _) in enumerate(eqs):
+            if positions.get(field) != position:
+                break
+        else:
+            prefix = b"".join([encode_value(value) for _, value in eqs])
+            terms = tuple((field, "==", value) for field, value in eqs)
+            return KeyRange(prefix, prefix_end(prefix), name, terms)
+    return _compile_general(name, index, positions, builder)
+
+
+def _compile_general(
+    name: str, index: IndexDefinition, positions: dict[str, int], builder: IndexRangeBuilder
+) -> KeyRange:
     eq_by_position: dict[int, tuple[str, Any]] = {}
 
     def position_of(field: str) -> int:
@@ -307,9 +343,8 @@ def compile_index_range(
             f"{missing!r} is skipped"
         )
     prefix = b"".join(encode_value(eq_by_position[p][1]) for p in range(len(eq_by_position)))
-    parts = [
-        f"{field} == {value!r}"
-        for field, value in (eq_by_position[p] for p in sorted(eq_by_position))
+    terms = [
+        (field, "==", value) for field, value in (eq_by_position[p] for p in sorted(eq_by_position))
     ]
     start, end = prefix, prefix_end(prefix)
     for bound in (builder.lower, builder.upper):
@@ -336,5 +371,5 @@ def compile_index_range(
         else:
             end = encoded + PREFIX_END
         symbol = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}[operation]
-        parts.append(f"{field} {symbol} {value!r}")
-    return KeyRange(start, end, f"{name} ({', '.join(parts) or 'all'})")
+        terms.append((field, symbol, value))
+    return KeyRange(start, end, name, tuple(terms))

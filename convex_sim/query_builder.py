@@ -58,6 +58,15 @@ def _check_count(value: Any, what: str) -> int:
     return value
 
 
+def _passing(
+    rows: Iterator[tuple[bytes, dict[str, Any]]],
+    filters: list[Callable[[dict[str, Any]], bool]],
+) -> Iterator[tuple[bytes, dict[str, Any]]]:
+    for row in rows:
+        if all(test(row[1]) for test in filters):
+            yield row
+
+
 class Query:
     """An ordered, optionally filtered query over one index range; consume it once."""
 
@@ -117,7 +126,11 @@ class Query:
         return (number if exists else None), definition, key_range
 
     def _rows(self, start_after: bytes | None = None) -> Iterator[tuple[bytes, dict[str, Any]]]:
-        """Filtered rows as the transaction hands them out (reads recorded as they go)."""
+        """Filtered rows as the transaction hands them out (reads recorded as they go).
+
+        Every caller starts iterating at once, so the checks run here rather than at
+        the first ``next``; without filters the transaction's scan is returned as is.
+        """
         if self._consumed:
             raise InvalidQueryError(
                 f"this query of {self._table!r} was already consumed; build a new one"
@@ -125,7 +138,7 @@ class Query:
         self._consumed = True
         number, _, key_range = self._resolve()
         if number is None:
-            return
+            return iter(())
         reverse = bool(self._descending)
         start, end = key_range.start, key_range.end
         if start_after is not None:
@@ -134,12 +147,11 @@ class Query:
             else:
                 start = max(start, key_successor(start_after))
         if start >= end:
-            return
-        for key, document in self._session.transaction.scan(
-            number, self._index_name, start, end, reverse=reverse
-        ):
-            if all(test(document) for test in self._filters):
-                yield key, document
+            return iter(())
+        rows = self._session.transaction.scan(number, self._index_name, start, end, reverse=reverse)
+        if not self._filters:
+            return rows
+        return _passing(rows, self._filters)
 
     # -- consuming ------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from convex_sim.errors import TransactionClosedError
-from convex_sim.index_keys import document_key, encode_value, key_successor
+from convex_sim.index_keys import encode_value, key_successor
 from convex_sim.limits import (
     MAX_BYTES_READ,
     MAX_BYTES_WRITTEN,
@@ -34,7 +34,7 @@ from convex_sim.limits import (
     LimitExceededError,
 )
 from convex_sim.schema import BY_ID
-from convex_sim.store.base import DocumentWrite, IndexChange, Store
+from convex_sim.store.base import DocumentWrite, IndexChange, Store, document_keys
 from convex_sim.values import value_size
 
 IndexRef = tuple[int, str]
@@ -142,6 +142,19 @@ class Transaction:
                 "use an index to narrow the range, or paginate",
             )
 
+    def _check_read_limits(self) -> None:
+        """``_count_read``'s checks for a document that was counted (scans count inline)."""
+        if self.bytes_read > MAX_BYTES_READ:
+            raise LimitExceededError(
+                "TooManyBytesRead", f"this transaction read more than {MAX_BYTES_READ} bytes"
+            )
+        if self.documents_scanned > MAX_DOCUMENTS_SCANNED:
+            raise LimitExceededError(
+                "TooManyDocumentsRead",
+                f"this transaction read more than {MAX_DOCUMENTS_SCANNED} documents; "
+                "use an index to narrow the range, or paginate",
+            )
+
     # -- reads --------------------------------------------------------------
 
     def _check_open(self) -> None:
@@ -200,27 +213,25 @@ class Transaction:
         reverse: bool,
         interval: Interval,
     ) -> Iterator[tuple[bytes, dict[str, Any]]]:
-        pending = sorted(
-            (
-                (write.keys[index], write.document)
-                for write in self.writes.values()
-                if write.table_number == table_number
-                and write.document is not None
-                and start <= write.keys[index] < end
-            ),
-            key=lambda item: item[0],
-            reverse=reverse,
+        writes = self.writes
+        stored = self.store.scan(
+            table_number, index, start, end, reverse=reverse, ts=self.snapshot_ts
         )
-        stored = (
-            (key, document)
-            for key, document in self.store.scan(
-                table_number, index, start, end, reverse=reverse, ts=self.snapshot_ts
-            )
-            if document["_id"] not in self.writes
-        )
-        for key, document in _merge(stored, pending, reverse):
-            self._check_open()
-            self._count_read(document)
+        # Pending writes are taken as of the first row; a stored row is skipped if the
+        # transaction has written its document by the time the row comes up.
+        pending = _pending_rows(writes, table_number, index, start, end, reverse)
+        rows = _merge(_unwritten(stored, writes), pending, reverse) if pending else stored
+        skip_written = not pending  # else _unwritten does it
+        for key, document in rows:
+            if skip_written and document["_id"] in writes:
+                continue
+            if self.closed:
+                self._check_open()
+            # self._count_read(document), inlined: once per row.
+            self.documents_scanned += 1
+            self.bytes_read += value_size(document)
+            if self.bytes_read > MAX_BYTES_READ or self.documents_scanned > MAX_DOCUMENTS_SCANNED:
+                self._check_read_limits()
             if reverse:
                 interval.start = key
             else:
@@ -257,10 +268,7 @@ class Transaction:
                 "TooManyBytesWritten",
                 f"this transaction wrote more than {MAX_BYTES_WRITTEN} bytes",
             )
-        keys: dict[str, bytes] = {}
-        if document is not None:
-            for name, definition in self.store.indexes(table_number).items():
-                keys[name] = document_key(document, definition.key_fields)
+        keys = {} if document is None else document_keys(document, self.store.indexes(table_number))
         self._undo.append((doc_id, self.writes.get(doc_id)))
         self.writes[doc_id] = PendingWrite(table_number, document, keys)
 
@@ -281,14 +289,46 @@ class Transaction:
         """What this transaction would commit, skipping writes that change nothing."""
         result = []
         for doc_id, pending in self.writes.items():
-            before = self.store.get(doc_id, self.snapshot_ts)
-            if before is None and pending.document is None:
-                continue  # inserted then deleted
-            result.append(DocumentWrite(pending.table_number, doc_id, pending.document))
+            # Only a delete can be a no-op here (inserted then deleted): the store is
+            # asked only then.
+            if pending.document is None and self.store.get(doc_id, self.snapshot_ts) is None:
+                continue
+            result.append(
+                DocumentWrite(pending.table_number, doc_id, pending.document, pending.keys)
+            )
         return result
 
     def close(self) -> None:
         self.closed = True
+
+
+def _pending_rows(
+    writes: dict[str, PendingWrite],
+    table_number: int,
+    index: str,
+    start: bytes,
+    end: bytes,
+    reverse: bool,
+) -> list[tuple[bytes, dict[str, Any]]]:
+    """This transaction's live documents in ``[start, end)`` of an index, in scan order."""
+    rows = []
+    for write in writes.values():
+        if write.table_number == table_number and write.document is not None:
+            key = write.keys[index]
+            if start <= key < end:
+                rows.append((key, write.document))
+    if len(rows) > 1:
+        rows.sort(key=lambda item: item[0], reverse=reverse)
+    return rows
+
+
+def _unwritten(
+    stored: Iterator[tuple[bytes, dict[str, Any]]], writes: dict[str, PendingWrite]
+) -> Iterator[tuple[bytes, dict[str, Any]]]:
+    """Stored rows whose document this transaction has not written (checked as each comes)."""
+    for row in stored:
+        if row[1]["_id"] not in writes:
+            yield row
 
 
 def _merge(

@@ -15,10 +15,32 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from convex_sim.index_keys import encode_value, field_value
 from convex_sim.schema import IndexDefinition
+
+
+def document_keys(
+    document: dict[str, Any], indexes: Mapping[str, IndexDefinition]
+) -> dict[str, bytes]:
+    """``document``'s key in each of ``indexes`` (as ``index_keys.document_key`` makes it).
+
+    A table's indexes share fields (every key ends with ``_creationTime`` and
+    ``_id``), so each field is encoded once and the encodings are reused.
+    """
+    encoded: dict[str, bytes] = {}
+    keys: dict[str, bytes] = {}
+    for name, definition in indexes.items():
+        parts = []
+        for path in definition.key_fields:
+            part = encoded.get(path)
+            if part is None:
+                part = encoded[path] = encode_value(field_value(document, path))
+            parts.append(part)
+        keys[name] = b"".join(parts)
+    return keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +57,10 @@ class DocumentWrite:
     table_number: int
     doc_id: str
     document: dict[str, Any] | None
+    keys: Mapping[str, bytes] | None = field(default=None, compare=False, repr=False)
+    """The new document's index keys by index name, when the writer already computed
+    them (the transaction does, to scan its own writes); a store may use them instead
+    of encoding the keys again. Indexes missing here are computed."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from bisect import bisect_right
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from itertools import islice
+from types import MappingProxyType
 from typing import Any
 
 from sortedcontainers import SortedDict
@@ -36,6 +37,7 @@ from convex_sim.store.base import (
     Store,
     StoreStatistics,
     TableInfo,
+    document_keys,
 )
 
 _SCAN_CHUNK = 64
@@ -73,6 +75,8 @@ class MemoryStore(Store):
         self._table_numbers: dict[tuple[str, str], int] = {}
         self._table_created: dict[int, int] = {}
         self._indexes: dict[int, dict[str, _Index]] = {}
+        # What ``indexes`` returns, built once per change: read on every write and query.
+        self._definitions: dict[int, Mapping[str, IndexDefinition]] = {}
         self._documents: dict[str, _DocHistory] = {}
         self._doc_tables: dict[str, int] = {}
         self._dead_versions: deque[tuple[int, str]] = deque()
@@ -98,7 +102,14 @@ class MemoryStore(Store):
                 BY_ID: _Index(BY_ID_INDEX),
                 BY_CREATION_TIME: _Index(BY_CREATION_TIME_INDEX),
             }
+            self._refresh_definitions(number)
         return number
+
+    def _refresh_definitions(self, number: int) -> None:
+        """A new read-only mapping (never changed in place, so callers may iterate it)."""
+        self._definitions[number] = MappingProxyType(
+            {name: index.definition for name, index in self._indexes[number].items()}
+        )
 
     def table_info(self, number: int) -> TableInfo | None:
         return self._tables.get(number)
@@ -124,9 +135,10 @@ class MemoryStore(Store):
                 key = document_key(document, index.key_fields)
                 built.entries[key] = [(history[-1][0], doc_id)]
         indexes[index.name] = built
+        self._refresh_definitions(table_number)
 
     def indexes(self, table_number: int) -> Mapping[str, IndexDefinition]:
-        return {name: index.definition for name, index in self._indexes[table_number].items()}
+        return self._definitions[table_number]
 
     def _table_of(self, doc_id: str) -> int | None:
         return self._doc_tables.get(doc_id)
@@ -159,6 +171,7 @@ class MemoryStore(Store):
     ) -> Iterator[tuple[bytes, dict[str, Any]]]:
         self._check_ts(ts)
         entries = self._indexes[table_number][index].entries
+        documents = self._documents
         low, high = start, end
         while True:
             # Copy a chunk of keys, then re-seek after it: the sorted dict may
@@ -170,13 +183,22 @@ class MemoryStore(Store):
                 )
             )
             for key in keys:
+                # _visible and self.get, inlined for the common case of a newest
+                # entry visible at ts: this runs for every row scanned.
                 history = entries.get(key)
                 if history is None:
                     continue
-                doc_id = _visible(history, ts)
+                entry = history[-1]
+                doc_id = entry[1] if entry[0] <= ts else _visible(history, ts)
                 if doc_id is None:
                     continue
-                document = self.get(doc_id, ts)
+                if ts < self._floor_ts:
+                    self._check_ts(ts)
+                versions = documents.get(doc_id)
+                if versions is None:
+                    continue
+                entry = versions[-1]
+                document = entry[1] if entry[0] <= ts else _visible(versions, ts)
                 if document is not None:
                     yield key, document
             if len(keys) < _SCAN_CHUNK:
@@ -204,10 +226,16 @@ class MemoryStore(Store):
                 self._dead_versions.append((ts, write.doc_id))
             if new is not None and write.table_number not in self._table_created:
                 self._table_created[write.table_number] = ts
-            for index in self._indexes[write.table_number].values():
-                fields = index.definition.key_fields
-                old_key = None if old is None else document_key(old, fields)
-                new_key = None if new is None else document_key(new, fields)
+            indexes = self._indexes[write.table_number]
+            definitions = self._definitions[write.table_number]
+            old_keys = None if old is None else document_keys(old, definitions)
+            new_keys = write.keys
+            if new is not None and (new_keys is None or new_keys.keys() != definitions.keys()):
+                # Not given, or an index was defined since the writer computed them.
+                new_keys = document_keys(new, definitions)
+            for name, index in indexes.items():
+                old_key = None if old_keys is None else old_keys[name]
+                new_key = None if new is None or new_keys is None else new_keys[name]
                 if old_key != new_key:
                     if old_key is not None:
                         index.entries[old_key].append((ts, None))

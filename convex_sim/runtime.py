@@ -1,18 +1,18 @@
-"""The function runtime: resolving references, running executions, nesting, scheduling.
+"""The function runtime: running executions, nesting, and committing them.
 
 Implements convex-semantics.md §5 (nested calls as sub-transactions, snapshot
-reads, validation, depth), §6.1–§6.6 (scheduling and running scheduled
-functions) and §8.1 (frozen time, seeded randomness per execution). The
-:class:`Runtime` is owned by the simulator; everything here is a coroutine
-that awaits checkpoints, so whoever drives it decides the interleaving.
+reads, depth), §4.6 (retrying a mutation that lost an OCC race) and §8.1
+(frozen time, seeded randomness per execution). The :class:`Runtime` is owned
+by the simulator; everything here is a coroutine that awaits checkpoints, so
+whoever drives it decides the interleaving.
 
 A *frame* is one function execution. Top-level queries and mutations own a
 transaction; nested ``run_query``/``run_mutation`` frames share their
 caller's transaction (``TransactionScope``), mutations behind a savepoint.
 Actions have no transaction: each call they make is its own top-level one.
-Scheduled functions live in ``jobs.py``; what stays here is one job — taking
-an execution from a reference to a committed result — which is why it is
-still the largest module.
+Around this module: references are resolved in ``resolution.py``, arguments
+and results checked in ``boundary.py``, and scheduled functions handled in
+``jobs.py``.
 """
 
 from __future__ import annotations
@@ -24,17 +24,18 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from convex_sim import jobs
+from convex_sim.boundary import Boundary
 from convex_sim.checkpoint import Checkpoint, drive
 from convex_sim.clock import VirtualClock
 from convex_sim.components import AppDefinition, Namespace, build_namespaces
 from convex_sim.context import ActionCtx, MutationCtx, NestingError, QueryCtx
 from convex_sim.database import ConflictError, Database
 from convex_sim.db import CreationTimes, DatabaseReader, DbSession
-from convex_sim.errors import ConvexSimError, ValidationError
-from convex_sim.functions import FunctionDefinition, FunctionNotFoundError, FunctionType
-from convex_sim.limits import MAX_CALL_DEPTH, MAX_FUNCTION_ARGS_BYTES, LimitExceededError
+from convex_sim.errors import ConvexSimError
+from convex_sim.functions import FunctionType
+from convex_sim.limits import MAX_CALL_DEPTH, LimitExceededError
 from convex_sim.occ import OccFailureError, RetryPolicy
-from convex_sim.references import FunctionReference, as_reference, handle_for, handle_id
+from convex_sim.resolution import Resolver, Target
 from convex_sim.scheduler import (
     IN_PROGRESS,
     SCHEDULED_FUNCTIONS_TABLE,
@@ -67,9 +68,7 @@ from convex_sim.values import (
     check_value,
     contains_commit_ts,
     copy_value,
-    decode_id_string,
     resolve_commit_ts,
-    value_size,
 )
 
 _CURRENT: ContextVar[Frame | None] = ContextVar("convex_sim_frame", default=None)
@@ -108,19 +107,6 @@ def create_function_handle(reference: Any) -> str:
             "from a test, use sim.function_handle(reference)"
         )
     return frame.runtime.handle(reference, frame.namespace)
-
-
-@dataclass(frozen=True)
-class Target:
-    """A resolved reference: the namespace, path and definition it names."""
-
-    namespace: Namespace
-    path: str
-    definition: FunctionDefinition
-
-    @property
-    def label(self) -> str:
-        return self.path if not self.namespace.path else f"{self.namespace.path}/{self.path}"
 
 
 @dataclass
@@ -183,15 +169,10 @@ class Runtime:
         self._next_execution = 1
         self._job_tables: dict[int, str] = {}
         self._finished_jobs: list[tuple[float, str, str]] = []
-        self._handles = {
-            handle_id(namespace.path, path): (namespace.path, path)
-            for namespace in self.namespaces.values()
-            for path in namespace.registry.functions
-        }
+        self.resolver = Resolver(self.namespaces)
+        self.boundary = Boundary(self.database.store)
         self.conflicts: dict[str, int] = {}
         self.retries: dict[str, int] = {}
-        self._resolved: dict[tuple[Any, str, bool], Target] = {}
-        self._id_resolvers: dict[str, Callable[[str], str | None]] = {}
         for namespace in self.namespaces.values():
             self.database.install_schema(namespace.path, namespace.schema or Schema({}))
             number = self.database.store.table_number(
@@ -209,84 +190,14 @@ class Runtime:
     def log(self, frame: Frame, level: str, message: str) -> None:
         self.record(LogLine, frame.execution, level=level, message=message)
 
-    # -- references -----------------------------------------------------------------
+    # -- references (resolution.py) ------------------------------------------------
 
     def resolve(self, reference: Any, caller: Namespace, *, client: bool = False) -> Target:
-        """The function a reference names, as seen from ``caller``.
-
-        ``client`` calls reach only the app's public functions (§5.5). Namespaces
-        never change after the simulator starts, so a hashable reference is
-        resolved once per caller; failures are not remembered.
-        """
-        try:
-            key = (reference, caller.path, client)
-            return self._resolved[key]
-        except KeyError:
-            target = self._resolve_uncached(reference, caller, client=client)
-            self._resolved[key] = target
-            return target
-        except TypeError:  # an unhashable reference: resolve it every time
-            return self._resolve_uncached(reference, caller, client=client)
-
-    def _resolve_uncached(self, reference: Any, caller: Namespace, *, client: bool) -> Target:
-        ref = as_reference(reference)
-        if isinstance(ref, FunctionDefinition):
-            target = self._resolve_definition(ref, caller, client=client)
-        else:
-            target = self._resolve_reference(ref, caller, client=client)
-        if client and target.definition.is_internal:
-            raise FunctionNotFoundError(f"Could not find public function for '{target.path}'.")
-        return target
-
-    def _resolve_definition(
-        self, definition: FunctionDefinition, caller: Namespace, *, client: bool
-    ) -> Target:
-        path = caller.registry.path_of(definition)
-        if path is not None:
-            return Target(caller, path, definition)
-        if not client:
-            for child in caller.children.values():
-                child_path = child.registry.path_of(definition)
-                if child_path is not None and not definition.is_internal:
-                    return Target(child, child_path, definition)
-        raise FunctionNotFoundError(
-            f"{definition!r} is not a function of {caller.label}"
-            + ("" if client else " (nor a public function of a component it mounts)")
-            + "; list its module in modules=[...] or call it through components.<name>"
-        )
-
-    def _resolve_reference(
-        self, ref: FunctionReference, caller: Namespace, *, client: bool
-    ) -> Target:
-        if ref.handle is not None:
-            found = self._handles.get(ref.handle)
-            if found is None:
-                raise FunctionNotFoundError(f"{ref} is not a handle of any function here")
-            namespace = self.namespaces[found[0]]
-            ref = FunctionReference(found[1], handle=ref.handle)
-        elif ref.component is not None:
-            child = caller.children.get(ref.component)
-            if child is None or client:
-                raise FunctionNotFoundError(
-                    f"{caller.label} mounts no component named {ref.component!r}"
-                    if child is None
-                    else f"Could not find public function for '{ref}'."
-                )
-            namespace = child
-        else:
-            namespace = caller
-        definition = namespace.registry.get(ref.path)
-        if definition is None:
-            raise FunctionNotFoundError(
-                f"Could not find function for '{ref.path}' in {namespace.label}"
-            )
-        if (ref.component is not None or ref.expected == "public") and definition.is_internal:
-            raise FunctionNotFoundError(f"Could not find public function for '{ref}'.")
-        return Target(namespace, ref.path, definition)
+        """The function a reference names, as seen from ``caller`` (see :class:`Resolver`)."""
+        return self.resolver.resolve(reference, caller, client=client)
 
     def handle(self, reference: Any, caller: Namespace) -> str:
-        target = self.resolve(reference, caller)
-        return handle_for(target.namespace.path, target.path)
+        return self.resolver.handle(reference, caller)
 
     # -- frames -------------------------------------------------------------------
 
@@ -364,24 +275,6 @@ class Runtime:
     ) -> TransactionScope:
         return TransactionScope(transaction, CreationTimes(self.database, now_ms), job=job)
 
-    def _resolve_id(self, namespace: Namespace) -> Callable[[str], str | None]:
-        cached = self._id_resolvers.get(namespace.path)
-        if cached is None:
-            cached = self._id_resolvers[namespace.path] = self._make_id_resolver(namespace)
-        return cached
-
-    def _make_id_resolver(self, namespace: Namespace) -> Callable[[str], str | None]:
-        store = self.database.store
-
-        def resolve(text: str) -> str | None:
-            number = decode_id_string(text)
-            info = None if number is None else store.table_info(number)
-            if info is None or info.namespace != namespace.path:
-                return None
-            return info.name
-
-        return resolve
-
     # -- invoking a handler ---------------------------------------------------------
 
     async def _invoke(self, frame: Frame, target: Target, args: Any, *, finish: bool = True) -> Any:
@@ -391,7 +284,7 @@ class Runtime:
         """
         definition = target.definition
         try:
-            checked = self._check_args(target, args)
+            checked = self.boundary.check_args(target, args)
         except BaseException as error:
             self._record_start(frame, target, traceable(args))
             self.record(Failed, frame.execution, error=type(error).__name__, message=str(error))
@@ -408,7 +301,7 @@ class Runtime:
             else:
                 ctx = MutationCtx(self, frame)
             result = await definition.handler(ctx, checked)
-            result = self._check_result(target, result)
+            result = self.boundary.check_result(target, result)
         except BaseException as error:
             self.record(Failed, frame.execution, error=type(error).__name__, message=str(error))
             raise
@@ -431,60 +324,6 @@ class Runtime:
             snapshot=frame.snapshot,
             attempt=frame.attempt,
         )
-
-    def _check_size(self, target: Target, value: Any, what: str) -> None:
-        size = value_size(value)
-        if size > MAX_FUNCTION_ARGS_BYTES:
-            raise LimitExceededError(
-                "TooLarge" if what == "return value" else "ArgumentsTooLarge",
-                f"the {what} of {target.label} is {size} bytes; the limit is "
-                f"{MAX_FUNCTION_ARGS_BYTES}",
-            )
-
-    def _check_args(self, target: Target, args: Any) -> dict[str, Any]:
-        args = {} if args is None else args
-        if not isinstance(args, dict):
-            raise ValidationError(
-                "Function arguments must be an object.",
-                path="",
-                value=args,
-                validator="v.object(...)",
-                context=f"ArgumentValidationError in {target.label}",
-            )
-        validator = target.definition.args
-        checked: dict[str, Any]
-        if validator is None:
-            check_value(args)
-            checked = copy_value(args)
-        else:
-            # A validator only accepts Convex values, so it does check_value's job too.
-            try:
-                checked = validator.validate(args, resolve_id=self._resolve_id(target.namespace))
-            except ValidationError as error:
-                raise error.with_context(f"ArgumentValidationError in {target.label}") from None
-        self._check_size(target, checked, "arguments")
-        return checked
-
-    def _check_result(self, target: Target, result: Any) -> Any:
-        if target.definition.function_type != "mutation" and contains_commit_ts(result):
-            raise ValidationError(
-                "ctx.db.vars.commit_ts cannot be returned from a query or action; it only "
-                "exists inside a mutation until its commit",
-                path="",
-                value=result,
-                validator="(no commit timestamp)",
-                context=f"ReturnsValidationError in {target.label}",
-            )
-        validator = target.definition.returns
-        if validator is None:
-            check_value(result)
-        else:
-            try:
-                result = validator.validate(result, resolve_id=self._resolve_id(target.namespace))
-            except ValidationError as error:
-                raise error.with_context(f"ReturnsValidationError in {target.label}") from None
-        self._check_size(target, result, "return value")
-        return result
 
     # -- top-level executions ---------------------------------------------------------
 

@@ -25,7 +25,8 @@ from convex_sim.errors import ConvexSimError
 from convex_sim.executor import Chooser, Executor, ScheduleSpec, Task, as_chooser
 from convex_sim.index_keys import KEY_MAX, KEY_MIN
 from convex_sim.occ import RetryPolicy, Sleep
-from convex_sim.runtime import Runtime, Target
+from convex_sim.resolution import Target
+from convex_sim.runtime import Runtime
 from convex_sim.scheduler import SCHEDULED_FUNCTIONS_TABLE, DueJob
 from convex_sim.schema import BY_CREATION_TIME
 from convex_sim.store.base import Store

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from convex_sim import ConvexError, Simulator, Trace, define_app
+from convex_sim import ConvexError, Simulator, Trace, ValidationError, define_app
 from convex_sim.trace import (
     Committed,
     Conflict,
@@ -194,3 +194,23 @@ def test_trace_a_retry_starts_with_its_attempt_number() -> None:
         if e.seq > retry.seq and e.function == conflicted.function
     )
     assert rerun.attempt == retry.attempt
+
+
+def test_trace_shows_arguments_as_validated_or_as_given_when_rejected() -> None:
+    sim = Simulator(define_app(modules=[sim_trace]), seed=0)
+    given = {**KEPT, "f": 5}  # v.float64() takes the int and hands the handler 5.0
+    sim.mutation(sim_trace.store_values, given)
+    (accepted,) = started(sim.trace, "sim_trace:store_values")
+    assert type(accepted.args["f"]) is float
+    assert accepted.args == {**KEPT, "f": 5.0}
+    given["s"] = 7  # mutating the caller's dict afterwards leaves the trace alone
+    assert accepted.args["s"] == KEPT["s"]
+
+    with pytest.raises(ValidationError):
+        sim.mutation(sim_trace.store_values, {**KEPT, "s": 7})
+    rejected = started(sim.trace, "sim_trace:store_values")[-1]
+    assert rejected.args["s"] == 7
+    assert [type(e).__name__ for e in sim.trace.for_execution(rejected.execution)] == [
+        "ExecutionStarted",
+        "Failed",
+    ]

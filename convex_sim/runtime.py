@@ -109,7 +109,7 @@ def create_function_handle(reference: Any) -> str:
     return frame.runtime.handle(reference, frame.namespace)
 
 
-@dataclass
+@dataclass(slots=True)
 class TransactionScope:
     """What a top-level query/mutation and its nested calls share."""
 
@@ -120,7 +120,7 @@ class TransactionScope:
     """The scheduled function this transaction runs: its row is ``inProgress`` only here."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Frame:
     """One function execution."""
 

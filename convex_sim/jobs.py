@@ -38,7 +38,7 @@ from convex_sim.scheduler import (
     path_from_name,
     state_of,
 )
-from convex_sim.trace import FunctionScheduled, JobCanceled, JobStateChanged, traceable
+from convex_sim.trace import FunctionScheduled, JobCanceled, JobStateChanged
 from convex_sim.transaction import Transaction
 from convex_sim.values import Id, check_value, contains_commit_ts, copy_value
 
@@ -95,7 +95,7 @@ async def schedule(runtime: Runtime, frame: Frame, when_ms: float, reference: An
         job=str(job_id),
         function=target.label,
         run_at_ms=when_ms,
-        args=traceable(args),
+        args=copy_value(args),  # checked above: a copy is all the trace needs
     )
     return job_id
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from convex_sim.index_keys import encode_value, field_value
 from convex_sim.schema import IndexDefinition
+from convex_sim.values import value_size
 
 
 def document_keys(
@@ -61,6 +62,10 @@ class DocumentWrite:
     """The new document's index keys by index name, when the writer already computed
     them (the transaction does, to scan its own writes); a store may use them instead
     of encoding the keys again. Indexes missing here are computed."""
+    size: int | None = field(default=None, compare=False, repr=False)
+    """The new document's Convex size (``values.value_size``), when the writer already
+    computed it (for the bytes-written limit); a store may keep it so reads can count
+    bytes without sizing the document again. None: the store computes it if it needs it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +123,15 @@ class Store(ABC):
     def get(self, doc_id: str, ts: int) -> dict[str, Any] | None:
         """The document as of ``ts``. Callers must not mutate what is returned."""
 
+    def get_sized(self, doc_id: str, ts: int) -> tuple[dict[str, Any], int] | None:
+        """``get``, with the document's ``value_size``; None if there is no document.
+
+        For the bytes-read limit. This default sizes the document; a store that kept the
+        size at commit returns that instead.
+        """
+        document = self.get(doc_id, ts)
+        return None if document is None else (document, value_size(document))
+
     @abstractmethod
     def scan(
         self,
@@ -133,6 +147,20 @@ class Store(ABC):
 
         The iterator stays correct while other commits happen between its steps.
         """
+
+    def scan_sized(
+        self,
+        table_number: int,
+        index: str,
+        start: bytes,
+        end: bytes | None,
+        *,
+        reverse: bool,
+        ts: int,
+    ) -> Iterator[tuple[bytes, dict[str, Any], int]]:
+        """``scan``, each row with its document's ``value_size`` (see :meth:`get_sized`)."""
+        for key, document in self.scan(table_number, index, start, end, reverse=reverse, ts=ts):
+            yield key, document, value_size(document)
 
     @abstractmethod
     def commit(self, ts: int, writes: Sequence[DocumentWrite]) -> list[IndexChange]:

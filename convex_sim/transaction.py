@@ -124,10 +124,14 @@ class Transaction:
     def _count_interval(self) -> None:
         self.read_intervals += 1
         if self.read_intervals > MAX_READ_INTERVALS:
-            raise LimitExceededError(
-                "TooManyReads",
-                f"this transaction read more than {MAX_READ_INTERVALS} index ranges",
-            )
+            self._too_many_intervals()
+
+    @staticmethod
+    def _too_many_intervals() -> None:
+        raise LimitExceededError(
+            "TooManyReads",
+            f"this transaction read more than {MAX_READ_INTERVALS} index ranges",
+        )
 
     def _check_read_limits(self) -> None:
         """The read limits, checked once a read was counted (reads count inline)."""
@@ -153,14 +157,23 @@ class Transaction:
 
     def get(self, table_number: int, doc_id: str, *, record: bool = True) -> dict[str, Any] | None:
         """The document as this transaction sees it; records a point read on ``by_id``."""
-        self._check_open()
+        if self.closed:
+            self._check_open()
         if record:
             point = (table_number, doc_id)
-            if point not in self._points_read:
+            points = self._points_read
+            if point not in points:
                 # Intervals count after merging: re-reading a point adds nothing (§10).
-                self._points_read.add(point)
-                self._count_interval()
-                self.read_set.add_point(table_number, BY_ID, encode_value(doc_id))
+                points.add(point)
+                self.read_intervals += 1
+                if self.read_intervals > MAX_READ_INTERVALS:
+                    self._too_many_intervals()
+                # self.read_set.add_point(table_number, BY_ID, ...), inlined.
+                key = encode_value(doc_id)
+                intervals = self.read_set.intervals.get((table_number, BY_ID))
+                if intervals is None:
+                    intervals = self.read_set.intervals[(table_number, BY_ID)] = []
+                intervals.append(Interval(key, key + b"\x00"))
         pending = self.writes.get(doc_id)
         if pending is not None:
             document = pending.document
@@ -189,7 +202,8 @@ class Transaction:
 
         The read interval is registered now (empty) and grows as rows are handed out.
         """
-        self._check_open()
+        if self.closed:
+            self._check_open()
         self._count_interval()
         interval = (
             self.read_set.add(table_number, index, end, end)
@@ -249,7 +263,8 @@ class Transaction:
         and kept with the write so reads count it without sizing the document again
         (when not given, the document is sized for that, and nothing is counted written).
         """
-        self._check_open()
+        if self.closed:
+            self._check_open()
         if self.read_only:
             raise TransactionClosedError("a read-only transaction cannot write")
         self.documents_written += 1

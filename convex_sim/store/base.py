@@ -83,6 +83,29 @@ class IndexChange:
     doc_id: str = ""
     """The document written, so a conflict can name it (§4.6's message does)."""
 
+    def __init__(
+        self,
+        table_number: int,
+        index: str,
+        old_key: bytes | None,
+        new_key: bytes | None,
+        doc_id: str = "",
+    ) -> None:
+        # The generated frozen __init__ goes through object.__setattr__ per field; a
+        # commit makes one of these per index per write, so the slots are set directly.
+        _set_table_number(self, table_number)
+        _set_index(self, index)
+        _set_old_key(self, old_key)
+        _set_new_key(self, new_key)
+        _set_doc_id(self, doc_id)
+
+
+_set_table_number = IndexChange.__dict__["table_number"].__set__
+_set_index = IndexChange.__dict__["index"].__set__
+_set_old_key = IndexChange.__dict__["old_key"].__set__
+_set_new_key = IndexChange.__dict__["new_key"].__set__
+_set_doc_id = IndexChange.__dict__["doc_id"].__set__
+
 
 class Store(ABC):
     """Committed history of every document, with index range scans as of any timestamp."""

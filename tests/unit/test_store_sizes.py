@@ -256,3 +256,22 @@ def test_sized_reads_agree_with_sizing_what_plain_reads_return(
         pair.read(Read(0, None, None, False))
     finally:
         pair.sqlite.close()
+
+
+def test_index_changes_keep_the_frozen_dataclass_behaviour() -> None:
+    # IndexChange sets its slots directly rather than through the generated __init__.
+    import dataclasses
+
+    from convex_sim.store import IndexChange
+
+    change = IndexChange(1, "by_id", b"old", None, "doc")
+    assert change == IndexChange(1, "by_id", b"old", None, "doc")
+    assert hash(change) == hash(IndexChange(1, "by_id", b"old", None, "doc"))
+    assert change != IndexChange(1, "by_id", b"old", None)
+    assert IndexChange(2, "i", None, b"k").doc_id == ""
+    assert dataclasses.astuple(change) == (1, "by_id", b"old", None, "doc")
+    assert repr(change) == (
+        "IndexChange(table_number=1, index='by_id', old_key=b'old', new_key=None, doc_id='doc')"
+    )
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        change.index = "other"  # type: ignore[misc]

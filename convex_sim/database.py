@@ -135,7 +135,10 @@ class Database:
         ts = max(self.store.latest_ts + 1, int(now_ms * NANOS_PER_MS), self._last_ns + 1)
         if transaction.uses_commit_ts:
             writes = [
-                DocumentWrite(w.table_number, w.doc_id, resolve_commit_ts(w.document, ts))
+                # Each placeholder becomes an int64: the same size (9), so it is kept.
+                DocumentWrite(
+                    w.table_number, w.doc_id, resolve_commit_ts(w.document, ts), size=w.size
+                )
                 for w in writes
             ]
         changes = self.store.commit(ts, writes)

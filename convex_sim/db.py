@@ -206,23 +206,31 @@ class DatabaseReader:
 
     async def get(self, table_or_id: str, doc_id: Any = _NOTHING) -> dict[str, Any] | None:
         """The document with this id, or None. ``get(table, id)`` also checks the table."""
-        await self._session.checkpoint("db.get", str(table_or_id))
-        table, raw_id, _ = _split_table_and_id("get", table_or_id, doc_id, ())
-        if table is not None:
+        await Checkpoint("db.get", str(table_or_id))
+        session = self._session
+        # _split_table_and_id("get", ...), and session.locate_id's cache, inlined.
+        if doc_id is _NOTHING:
+            table, raw_id = None, table_or_id
+        else:
+            table, raw_id = table_or_id, doc_id
             check_identifier(table, what="Table name")
             self._check_table_kind(table, "get")
-        located = self._session.locate_id(raw_id, operation="get")
+        located = session._located.get(raw_id) if isinstance(raw_id, str) else None
         if located is None:
-            return None
+            located = session.locate_id(raw_id, operation="get")
+            if located is None:
+                return None
         number, actual = located
-        self._check_table_kind(actual, "get")
+        if self._system or actual.startswith("_"):
+            self._check_table_kind(actual, "get")
         if table is not None and actual != table:
             raise InvalidIdError(
                 f"Invalid argument `id` for `db.get`: expected to be an Id<{table!r}>, "
                 f"got Id<{actual!r}>"
             )
-        document = self._session.transaction.get(number, raw_id)
-        self._session.observe("db.get", actual, str(raw_id))
+        document = session.transaction.get(number, raw_id)
+        if session.observer is not None:
+            session.observer("db.get", actual, str(raw_id))
         return None if document is None else copy_value(document)
 
     def query(self, table: str) -> QueryInitializer:
@@ -254,7 +262,7 @@ class DatabaseWriter(DatabaseReader):
 
     async def insert(self, table: str, document: Mapping[str, Any]) -> Id:
         """Insert a document and return its new id (§3.1). Unknown tables are created."""
-        await self._session.checkpoint("db.insert", str(table))
+        await Checkpoint("db.insert", str(table))
         if self._system and self._session.system_writable:
             check_identifier(table, what="Table name")
         else:
@@ -276,12 +284,13 @@ class DatabaseWriter(DatabaseReader):
         if contains_commit_ts(validated):
             session.transaction.uses_commit_ts = True
         session.transaction.write(number, doc_id, stored, size=size)
-        session.observe("db.insert", table, str(doc_id))
+        if session.observer is not None:
+            session.observer("db.insert", table, str(doc_id))
         return doc_id
 
     async def patch(self, table_or_id: str, doc_id: Any, fields: Any = _NOTHING) -> None:
         """Shallow-merge ``fields`` into the document; ``MISSING`` removes a field (§3.2)."""
-        await self._session.checkpoint("db.patch", str(table_or_id))
+        await Checkpoint("db.patch", str(table_or_id))
         table, raw_id, rest = _split_table_and_id("patch", table_or_id, doc_id, _args(fields))
         update = self._document_body(rest[0], table, operation="patch", keep_missing=True)
         number, actual, current = self._load_for_write(table, raw_id, "patch", "Update")
@@ -300,7 +309,7 @@ class DatabaseWriter(DatabaseReader):
 
     async def replace(self, table_or_id: str, doc_id: Any, document: Any = _NOTHING) -> None:
         """Replace the whole body, keeping ``_id`` and ``_creationTime`` (§3.2)."""
-        await self._session.checkpoint("db.replace", str(table_or_id))
+        await Checkpoint("db.replace", str(table_or_id))
         table, raw_id, rest = _split_table_and_id("replace", table_or_id, doc_id, _args(document))
         body = self._document_body(rest[0], table, operation="replace")
         number, actual, current = self._load_for_write(table, raw_id, "replace", "Replace")
@@ -312,11 +321,13 @@ class DatabaseWriter(DatabaseReader):
 
     async def delete(self, table_or_id: str, doc_id: Any = _NOTHING) -> None:
         """Delete the document; deleting a missing one is an error (§3.2)."""
-        await self._session.checkpoint("db.delete", str(table_or_id))
-        table, raw_id, _ = _split_table_and_id("delete", table_or_id, doc_id, ())
+        await Checkpoint("db.delete", str(table_or_id))
+        table, raw_id = (None, table_or_id) if doc_id is _NOTHING else (table_or_id, doc_id)
         number, actual, _ = self._load_for_write(table, raw_id, "delete", "Delete")
-        self._session.transaction.write(number, raw_id, None)
-        self._session.observe("db.delete", actual, str(raw_id))
+        session = self._session
+        session.transaction.write(number, raw_id, None)
+        if session.observer is not None:
+            session.observer("db.delete", actual, str(raw_id))
 
     @property
     def system(self) -> DatabaseReader:
@@ -354,17 +365,21 @@ class DatabaseWriter(DatabaseReader):
         if table is not None:
             check_identifier(table, what="Table name")
             self._check_table_kind(table, operation)
-        located = self._session.locate_id(raw_id, operation=operation)
+        session = self._session
+        located = session._located.get(raw_id) if isinstance(raw_id, str) else None
         if located is None:
-            raise DocumentNotFoundError(f"{verb} on nonexistent document ID {raw_id}")
+            located = session.locate_id(raw_id, operation=operation)
+            if located is None:
+                raise DocumentNotFoundError(f"{verb} on nonexistent document ID {raw_id}")
         number, actual = located
-        self._check_table_kind(actual, operation)
+        if self._system or actual.startswith("_"):
+            self._check_table_kind(actual, operation)
         if table is not None and actual != table:
             raise InvalidIdError(
                 f"Invalid argument `id` for `db.{operation}`: expected to be an "
                 f"Id<{table!r}>, got Id<{actual!r}>"
             )
-        current = self._session.transaction.get(number, raw_id)
+        current = session.transaction.get(number, raw_id)
         if current is None:
             raise DocumentNotFoundError(f"{verb} on nonexistent document ID {raw_id}")
         return number, actual, current

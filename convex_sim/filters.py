@@ -220,6 +220,9 @@ class IndexRangeBuilder:
         self.upper: tuple[str, str, Any] | None = None
 
     def _value(self, value: Any, operation: str, field: str) -> Any:
+        kind = type(value)
+        if (kind is str and value.isascii()) or kind is float or value is None:
+            return value  # certainly a Convex value: check_value would find nothing
         if value is not MISSING:
             check_value(value, path=f"(with_index {operation}({field!r}, ...))")
         return value
@@ -296,12 +299,23 @@ def compile_index_range(
     table: str, index: IndexDefinition, builder: IndexRangeBuilder | None
 ) -> KeyRange:
     """The key interval an index range expression covers, or an error naming the broken rule."""
-    name = f"{table}.{index.name}"
     if builder is None:
-        return KeyRange(b"", KEY_MAX, name)
-    positions = _field_positions(index)
+        return KeyRange(b"", KEY_MAX, f"{table}.{index.name}")
     eqs = builder.eqs
     if builder.lower is None and builder.upper is None:
+        # Eqs on plain strings and ints compile the same every time: remember them.
+        # (Only those: a cache keyed on ==-equal values would mix 1, 1.0 and True.)
+        cacheable = True
+        for field, value in eqs:
+            if type(field) is not str or (type(value) is not str and type(value) is not int):
+                cacheable = False
+                break
+        if cacheable:
+            cache_key = (table, id(index), *eqs)
+            cached = _eq_ranges.get(cache_key)
+            if cached is not None and cached[0] is index:
+                return cached[1]
+        positions = _field_positions(index)
         # The common case, eqs on a prefix of the key written in index order: every
         # rule the general path checks holds, and the range is that prefix's keys.
         for position, (field, _) in enumerate(eqs):
@@ -309,9 +323,22 @@ def compile_index_range(
                 break
         else:
             prefix = b"".join([encode_value(value) for _, value in eqs])
-            terms = tuple((field, "==", value) for field, value in eqs)
-            return KeyRange(prefix, prefix_end(prefix), name, terms)
-    return _compile_general(name, index, positions, builder)
+            terms = tuple([(field, "==", value) for field, value in eqs])
+            key_range = KeyRange(prefix, prefix_end(prefix), f"{table}.{index.name}", terms)
+            if cacheable:
+                if len(_eq_ranges) >= _EQ_RANGES_LIMIT:
+                    _eq_ranges.clear()
+                _eq_ranges[cache_key] = (index, key_range)
+            return key_range
+    else:
+        positions = _field_positions(index)
+    return _compile_general(f"{table}.{index.name}", index, positions, builder)
+
+
+_EQ_RANGES_LIMIT = 1024
+_eq_ranges: dict[tuple[Any, ...], tuple[IndexDefinition, KeyRange]] = {}
+"""Compiled eq-only ranges by table, index (by identity: the entry keeps the index, so
+its id is not reused while cached) and ``(field, value)`` pairs; emptied when full."""
 
 
 def _compile_general(

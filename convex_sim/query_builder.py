@@ -16,6 +16,7 @@ import base64
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from convex_sim.checkpoint import Checkpoint
 from convex_sim.errors import (
     IndexNotFoundError,
     InvalidQueryError,
@@ -70,6 +71,17 @@ def _passing(
 class Query:
     """An ordered, optionally filtered query over one index range; consume it once."""
 
+    __slots__ = (
+        "_builder",
+        "_consumed",
+        "_descending",
+        "_explicit_index",
+        "_filters",
+        "_index_name",
+        "_session",
+        "_table",
+    )
+
     def __init__(
         self,
         session: DbSession,
@@ -84,7 +96,7 @@ class Query:
         self._index_name = index or BY_CREATION_TIME
         self._builder = builder
         self._descending: bool | None = None
-        self._filters: list[Callable[[dict[str, Any]], bool]] = []
+        self._filters: list[Callable[[dict[str, Any]], bool]] | None = None
         self._consumed = False
 
     # -- building -----------------------------------------------------------
@@ -100,25 +112,33 @@ class Query:
 
     def filter(self, predicate: Callable[[FilterBuilder], Any]) -> Query:
         """Keep documents for which ``predicate(q)`` evaluates to true; does not narrow the scan."""
-        self._filters.append(compile_filter(predicate))
+        test = compile_filter(predicate)
+        if self._filters is None:
+            self._filters = []
+        self._filters.append(test)
         return self
 
     # -- resolving ------------------------------------------------------------
 
     def _resolve(self) -> tuple[int | None, IndexDefinition, KeyRange]:
         session = self._session
-        number = session.table_number(self._table)
-        exists = number is not None and session.table_exists(number)
+        store = session.database.store
+        # session.table_number and session.table_exists, inlined.
+        number = store.table_number(session.namespace, self._table, create=False)
+        exists = number is not None and (
+            store.table_exists(number, session.transaction.snapshot_ts)
+            or session.table_exists(number)
+        )
         if self._explicit_index is None:
             definition = (
-                session.database.store.indexes(number)[BY_CREATION_TIME]
+                store.indexes(number)[BY_CREATION_TIME]
                 if number is not None and exists
                 else IndexDefinition(BY_CREATION_TIME, (), ("_creationTime", "_id"))
             )
         else:
             if number is None or not exists:
                 raise IndexNotFoundError(self._table, self._index_name)
-            found = session.database.store.indexes(number).get(self._index_name)
+            found = store.indexes(number).get(self._index_name)
             if found is None:
                 raise IndexNotFoundError(self._table, self._index_name)
             definition = found
@@ -149,19 +169,21 @@ class Query:
         if start >= end:
             return iter(())
         rows = self._session.transaction.scan(number, self._index_name, start, end, reverse=reverse)
-        if not self._filters:
+        if self._filters is None:
             return rows
         return _passing(rows, self._filters)
 
     # -- consuming ------------------------------------------------------------
 
     def _observe(self, operation: str, returned: int) -> None:
-        index = self._explicit_index or "by_creation_time (full scan)"
-        self._session.observe(operation, self._table, f"{index}: {returned} returned")
+        observer = self._session.observer
+        if observer is not None:
+            index = self._explicit_index or "by_creation_time (full scan)"
+            observer(operation, self._table, f"{index}: {returned} returned")
 
     async def take(self, n: int) -> list[dict[str, Any]]:
         """The first ``n`` documents that pass the filters (§2.3)."""
-        await self._session.checkpoint("db.query.take", self._table)
+        await Checkpoint("db.query.take", self._table)
         _check_count(n, "take(n)")
         result: list[dict[str, Any]] = []
         if n == 0:
@@ -174,7 +196,7 @@ class Query:
         return result
 
     async def first(self) -> dict[str, Any] | None:
-        await self._session.checkpoint("db.query.first", self._table)
+        await Checkpoint("db.query.first", self._table)
         for _, document in self._rows():
             first: dict[str, Any] = copy_value(document)
             self._observe("db.query.first", 1)
@@ -184,7 +206,7 @@ class Query:
 
     async def unique(self) -> dict[str, Any] | None:
         """The only match, None if there is none, an error if there are two or more."""
-        await self._session.checkpoint("db.query.unique", self._table)
+        await Checkpoint("db.query.unique", self._table)
         found: list[dict[str, Any]] = []
         for _, document in self._rows():
             found.append(document)
@@ -197,14 +219,14 @@ class Query:
         return copy_value(found[0]) if found else None
 
     async def collect(self) -> list[dict[str, Any]]:
-        await self._session.checkpoint("db.query.collect", self._table)
+        await Checkpoint("db.query.collect", self._table)
         rows = [copy_value(document) for _, document in self._rows()]
         self._observe("db.query.collect", len(rows))
         return rows
 
     async def paginate(self, options: dict[str, Any]) -> dict[str, Any]:
         """One page: ``{"page", "isDone", "continueCursor"}``; once per execution (§2.4)."""
-        await self._session.checkpoint("db.query.paginate", self._table)
+        await Checkpoint("db.query.paginate", self._table)
         if not isinstance(options, dict) or "numItems" not in options:
             raise InvalidQueryError(
                 "paginate expects {'numItems': n, 'cursor': None or a continueCursor}, "
@@ -251,7 +273,7 @@ class Query:
     async def _iterate(self) -> AsyncIterator[dict[str, Any]]:
         rows = None
         while True:
-            await self._session.checkpoint("db.query.next", self._table)
+            await Checkpoint("db.query.next", self._table)
             if rows is None:
                 rows = self._rows()
             row = next(rows, None)
@@ -262,6 +284,8 @@ class Query:
 
 class QueryInitializer(Query):
     """``db.query(table)``: pick an index (or scan by creation time), then build on."""
+
+    __slots__ = ()
 
     def __init__(self, session: DbSession, table: str) -> None:
         super().__init__(session, table, None, None)

@@ -94,6 +94,8 @@ class PendingWrite:
     table_number: int
     document: dict[str, Any] | None
     keys: dict[str, bytes]
+    size: int = 0
+    """``document``'s Convex size (``values.value_size``); 0 for a delete."""
 
 
 class Transaction:
@@ -122,28 +124,17 @@ class Transaction:
     def _count_interval(self) -> None:
         self.read_intervals += 1
         if self.read_intervals > MAX_READ_INTERVALS:
-            raise LimitExceededError(
-                "TooManyReads",
-                f"this transaction read more than {MAX_READ_INTERVALS} index ranges",
-            )
+            self._too_many_intervals()
 
-    def _count_read(self, document: dict[str, Any] | None) -> None:
-        self.documents_scanned += 1
-        if document is not None:
-            self.bytes_read += value_size(document)
-            if self.bytes_read > MAX_BYTES_READ:
-                raise LimitExceededError(
-                    "TooManyBytesRead", f"this transaction read more than {MAX_BYTES_READ} bytes"
-                )
-        if self.documents_scanned > MAX_DOCUMENTS_SCANNED:
-            raise LimitExceededError(
-                "TooManyDocumentsRead",
-                f"this transaction read more than {MAX_DOCUMENTS_SCANNED} documents; "
-                "use an index to narrow the range, or paginate",
-            )
+    @staticmethod
+    def _too_many_intervals() -> None:
+        raise LimitExceededError(
+            "TooManyReads",
+            f"this transaction read more than {MAX_READ_INTERVALS} index ranges",
+        )
 
     def _check_read_limits(self) -> None:
-        """``_count_read``'s checks for a document that was counted (scans count inline)."""
+        """The read limits, checked once a read was counted (reads count inline)."""
         if self.bytes_read > MAX_BYTES_READ:
             raise LimitExceededError(
                 "TooManyBytesRead", f"this transaction read more than {MAX_BYTES_READ} bytes"
@@ -166,20 +157,36 @@ class Transaction:
 
     def get(self, table_number: int, doc_id: str, *, record: bool = True) -> dict[str, Any] | None:
         """The document as this transaction sees it; records a point read on ``by_id``."""
-        self._check_open()
+        if self.closed:
+            self._check_open()
         if record:
             point = (table_number, doc_id)
-            if point not in self._points_read:
+            points = self._points_read
+            if point not in points:
                 # Intervals count after merging: re-reading a point adds nothing (§10).
-                self._points_read.add(point)
-                self._count_interval()
-                self.read_set.add_point(table_number, BY_ID, encode_value(doc_id))
+                points.add(point)
+                self.read_intervals += 1
+                if self.read_intervals > MAX_READ_INTERVALS:
+                    self._too_many_intervals()
+                # self.read_set.add_point(table_number, BY_ID, ...), inlined.
+                key = encode_value(doc_id)
+                intervals = self.read_set.intervals.get((table_number, BY_ID))
+                if intervals is None:
+                    intervals = self.read_set.intervals[(table_number, BY_ID)] = []
+                intervals.append(Interval(key, key + b"\x00"))
         pending = self.writes.get(doc_id)
-        document = (
-            pending.document if pending is not None else self.store.get(doc_id, self.snapshot_ts)
-        )
+        if pending is not None:
+            document = pending.document
+            size = pending.size
+        else:
+            found = self.store.get_sized(doc_id, self.snapshot_ts)
+            document, size = (None, 0) if found is None else found
         if record:
-            self._count_read(document)
+            # Counted with the size kept beside the document (no sizing per read).
+            self.documents_scanned += 1
+            self.bytes_read += size
+            if self.bytes_read > MAX_BYTES_READ or self.documents_scanned > MAX_DOCUMENTS_SCANNED:
+                self._check_read_limits()
         return document
 
     def scan(
@@ -195,7 +202,8 @@ class Transaction:
 
         The read interval is registered now (empty) and grows as rows are handed out.
         """
-        self._check_open()
+        if self.closed:
+            self._check_open()
         self._count_interval()
         interval = (
             self.read_set.add(table_number, index, end, end)
@@ -214,7 +222,7 @@ class Transaction:
         interval: Interval,
     ) -> Iterator[tuple[bytes, dict[str, Any]]]:
         writes = self.writes
-        stored = self.store.scan(
+        stored = self.store.scan_sized(
             table_number, index, start, end, reverse=reverse, ts=self.snapshot_ts
         )
         # Pending writes are taken as of the first row; a stored row is skipped if the
@@ -222,14 +230,14 @@ class Transaction:
         pending = _pending_rows(writes, table_number, index, start, end, reverse)
         rows = _merge(_unwritten(stored, writes), pending, reverse) if pending else stored
         skip_written = not pending  # else _unwritten does it
-        for key, document in rows:
+        for key, document, size in rows:
             if skip_written and document["_id"] in writes:
                 continue
             if self.closed:
                 self._check_open()
-            # self._count_read(document), inlined: once per row.
+            # Counted inline, with the size the store kept: once per row.
             self.documents_scanned += 1
-            self.bytes_read += value_size(document)
+            self.bytes_read += size
             if self.bytes_read > MAX_BYTES_READ or self.documents_scanned > MAX_DOCUMENTS_SCANNED:
                 self._check_read_limits()
             if reverse:
@@ -251,9 +259,12 @@ class Transaction:
     ) -> None:
         """Stage ``document`` (None: delete) as the new state of ``doc_id``.
 
-        ``size`` is the document's Convex size, counted against the bytes-written limit.
+        ``size`` is the document's Convex size, counted against the bytes-written limit
+        and kept with the write so reads count it without sizing the document again
+        (when not given, the document is sized for that, and nothing is counted written).
         """
-        self._check_open()
+        if self.closed:
+            self._check_open()
         if self.read_only:
             raise TransactionClosedError("a read-only transaction cannot write")
         self.documents_written += 1
@@ -268,9 +279,15 @@ class Transaction:
                 "TooManyBytesWritten",
                 f"this transaction wrote more than {MAX_BYTES_WRITTEN} bytes",
             )
-        keys = {} if document is None else document_keys(document, self.store.indexes(table_number))
+        if document is None:
+            keys: dict[str, bytes] = {}
+            size = 0
+        else:
+            keys = document_keys(document, self.store.indexes(table_number))
+            if not size:
+                size = value_size(document)
         self._undo.append((doc_id, self.writes.get(doc_id)))
-        self.writes[doc_id] = PendingWrite(table_number, document, keys)
+        self.writes[doc_id] = PendingWrite(table_number, document, keys, size)
 
     def savepoint(self) -> int:
         """A mark to roll back to: nested mutations are sub-transactions (§5.2)."""
@@ -294,7 +311,9 @@ class Transaction:
             if pending.document is None and self.store.get(doc_id, self.snapshot_ts) is None:
                 continue
             result.append(
-                DocumentWrite(pending.table_number, doc_id, pending.document, pending.keys)
+                DocumentWrite(
+                    pending.table_number, doc_id, pending.document, pending.keys, pending.size
+                )
             )
         return result
 
@@ -309,22 +328,22 @@ def _pending_rows(
     start: bytes,
     end: bytes,
     reverse: bool,
-) -> list[tuple[bytes, dict[str, Any]]]:
+) -> list[tuple[bytes, dict[str, Any], int]]:
     """This transaction's live documents in ``[start, end)`` of an index, in scan order."""
     rows = []
     for write in writes.values():
         if write.table_number == table_number and write.document is not None:
             key = write.keys[index]
             if start <= key < end:
-                rows.append((key, write.document))
+                rows.append((key, write.document, write.size))
     if len(rows) > 1:
         rows.sort(key=lambda item: item[0], reverse=reverse)
     return rows
 
 
 def _unwritten(
-    stored: Iterator[tuple[bytes, dict[str, Any]]], writes: dict[str, PendingWrite]
-) -> Iterator[tuple[bytes, dict[str, Any]]]:
+    stored: Iterator[tuple[bytes, dict[str, Any], int]], writes: dict[str, PendingWrite]
+) -> Iterator[tuple[bytes, dict[str, Any], int]]:
     """Stored rows whose document this transaction has not written (checked as each comes)."""
     for row in stored:
         if row[1]["_id"] not in writes:
@@ -332,19 +351,20 @@ def _unwritten(
 
 
 def _merge(
-    stored: Iterator[tuple[bytes, dict[str, Any]]],
-    pending: list[tuple[bytes, dict[str, Any]]],
+    stored: Iterator[tuple[bytes, dict[str, Any], int]],
+    pending: list[tuple[bytes, dict[str, Any], int]],
     reverse: bool,
-) -> Iterator[tuple[bytes, dict[str, Any]]]:
+) -> Iterator[tuple[bytes, dict[str, Any], int]]:
     """Two key-ordered streams as one (keys are unique: they end with the document id)."""
     position = 0
-    for key, document in stored:
+    for row in stored:
+        key = row[0]
         while position < len(pending) and (
             pending[position][0] > key if reverse else pending[position][0] < key
         ):
             yield pending[position]
             position += 1
-        yield key, document
+        yield row
     yield from pending[position:]
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from convex_sim.index_keys import encode_value, field_value
 from convex_sim.schema import IndexDefinition
+from convex_sim.values import value_size
 
 
 def document_keys(
@@ -61,6 +62,10 @@ class DocumentWrite:
     """The new document's index keys by index name, when the writer already computed
     them (the transaction does, to scan its own writes); a store may use them instead
     of encoding the keys again. Indexes missing here are computed."""
+    size: int | None = field(default=None, compare=False, repr=False)
+    """The new document's Convex size (``values.value_size``), when the writer already
+    computed it (for the bytes-written limit); a store may keep it so reads can count
+    bytes without sizing the document again. None: the store computes it if it needs it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +82,29 @@ class IndexChange:
     new_key: bytes | None
     doc_id: str = ""
     """The document written, so a conflict can name it (§4.6's message does)."""
+
+    def __init__(
+        self,
+        table_number: int,
+        index: str,
+        old_key: bytes | None,
+        new_key: bytes | None,
+        doc_id: str = "",
+    ) -> None:
+        # The generated frozen __init__ goes through object.__setattr__ per field; a
+        # commit makes one of these per index per write, so the slots are set directly.
+        _set_table_number(self, table_number)
+        _set_index(self, index)
+        _set_old_key(self, old_key)
+        _set_new_key(self, new_key)
+        _set_doc_id(self, doc_id)
+
+
+_set_table_number = IndexChange.__dict__["table_number"].__set__
+_set_index = IndexChange.__dict__["index"].__set__
+_set_old_key = IndexChange.__dict__["old_key"].__set__
+_set_new_key = IndexChange.__dict__["new_key"].__set__
+_set_doc_id = IndexChange.__dict__["doc_id"].__set__
 
 
 class Store(ABC):
@@ -118,6 +146,15 @@ class Store(ABC):
     def get(self, doc_id: str, ts: int) -> dict[str, Any] | None:
         """The document as of ``ts``. Callers must not mutate what is returned."""
 
+    def get_sized(self, doc_id: str, ts: int) -> tuple[dict[str, Any], int] | None:
+        """``get``, with the document's ``value_size``; None if there is no document.
+
+        For the bytes-read limit. This default sizes the document; a store that kept the
+        size at commit returns that instead.
+        """
+        document = self.get(doc_id, ts)
+        return None if document is None else (document, value_size(document))
+
     @abstractmethod
     def scan(
         self,
@@ -133,6 +170,20 @@ class Store(ABC):
 
         The iterator stays correct while other commits happen between its steps.
         """
+
+    def scan_sized(
+        self,
+        table_number: int,
+        index: str,
+        start: bytes,
+        end: bytes | None,
+        *,
+        reverse: bool,
+        ts: int,
+    ) -> Iterator[tuple[bytes, dict[str, Any], int]]:
+        """``scan``, each row with its document's ``value_size`` (see :meth:`get_sized`)."""
+        for key, document in self.scan(table_number, index, start, end, reverse=reverse, ts=ts):
+            yield key, document, value_size(document)
 
     @abstractmethod
     def commit(self, ts: int, writes: Sequence[DocumentWrite]) -> list[IndexChange]:

@@ -39,22 +39,39 @@ from convex_sim.store.base import (
     TableInfo,
     document_keys,
 )
+from convex_sim.values import value_size
 
 _SCAN_CHUNK = 64
 
 # One key's history: [(ts, doc_id)] with doc_id None where the key died.
 _KeyHistory = list[tuple[int, str | None]]
-# One document's history: [(ts, document)] with None where it was deleted.
-_DocHistory = list[tuple[int, dict[str, Any] | None]]
+# One version of a document: (ts, document, size, keys), document None where it was
+# deleted. ``size`` is the document's ``value_size`` (0 for a deletion), kept so reads
+# count bytes without sizing it again; ``keys`` its index keys by index name (None for
+# a deletion), kept so the commit that supersedes it need not encode them again.
+_Version = tuple[int, dict[str, Any] | None, int, Mapping[str, bytes] | None]
+# One document's history, oldest first.
+_DocHistory = list[_Version]
 
 
-def _visible(history: list[tuple[int, Any]], ts: int) -> Any:
+def _visible(history: Sequence[tuple[Any, ...]], ts: int) -> Any:
     """The payload of the newest entry at or before ``ts`` (None if there is none)."""
-    last_ts, payload = history[-1]
-    if last_ts <= ts:
-        return payload
-    position = bisect_right(history, ts, key=lambda entry: entry[0])
+    entry = history[-1]
+    if entry[0] <= ts:
+        return entry[1]
+    position = bisect_right(history, ts, key=_entry_ts)
     return history[position - 1][1] if position else None
+
+
+def _visible_entry(history: _DocHistory, ts: int) -> _Version | None:
+    """The newest version at or before ``ts`` (None if there is none)."""
+    position = bisect_right(history, ts, key=_entry_ts)
+    return history[position - 1] if position else None
+
+
+def _entry_ts(entry: tuple[Any, ...]) -> int:
+    ts: int = entry[0]
+    return ts
 
 
 class _Index:
@@ -159,6 +176,21 @@ class MemoryStore(Store):
         document: dict[str, Any] | None = _visible(history, ts)
         return document
 
+    def get_sized(self, doc_id: str, ts: int) -> tuple[dict[str, Any], int] | None:
+        if ts < self._floor_ts:
+            self._check_ts(ts)
+        history = self._documents.get(doc_id)
+        if history is None:
+            return None
+        entry = history[-1]
+        if entry[0] > ts:
+            visible = _visible_entry(history, ts)
+            if visible is None:
+                return None
+            entry = visible
+        document = entry[1]
+        return None if document is None else (document, entry[2])
+
     def scan(
         self,
         table_number: int,
@@ -169,6 +201,21 @@ class MemoryStore(Store):
         reverse: bool,
         ts: int,
     ) -> Iterator[tuple[bytes, dict[str, Any]]]:
+        for key, document, _ in self.scan_sized(
+            table_number, index, start, end, reverse=reverse, ts=ts
+        ):
+            yield key, document
+
+    def scan_sized(
+        self,
+        table_number: int,
+        index: str,
+        start: bytes,
+        end: bytes | None,
+        *,
+        reverse: bool,
+        ts: int,
+    ) -> Iterator[tuple[bytes, dict[str, Any], int]]:
         self._check_ts(ts)
         entries = self._indexes[table_number][index].entries
         documents = self._documents
@@ -197,10 +244,15 @@ class MemoryStore(Store):
                 versions = documents.get(doc_id)
                 if versions is None:
                     continue
-                entry = versions[-1]
-                document = entry[1] if entry[0] <= ts else _visible(versions, ts)
+                version = versions[-1]
+                if version[0] > ts:
+                    visible = _visible_entry(versions, ts)
+                    if visible is None:
+                        continue
+                    version = visible
+                document = version[1]
                 if document is not None:
-                    yield key, document
+                    yield key, document, version[2]
             if len(keys) < _SCAN_CHUNK:
                 return
             if reverse:
@@ -214,39 +266,48 @@ class MemoryStore(Store):
         if ts <= self._latest_ts:
             raise ValueError(f"commit timestamp {ts} is not after {self._latest_ts}")
         changes: list[IndexChange] = []
+        documents = self._documents
+        dead_versions = self._dead_versions
+        dead_keys = self._dead_keys
         for write in writes:
-            history = self._documents.get(write.doc_id)
-            old = history[-1][1] if history else None
+            doc_id = write.doc_id
+            number = write.table_number
             new = write.document
+            definitions = self._definitions[number]
+            history = documents.get(doc_id)
+            old_keys: Mapping[str, bytes] | None = None
             if history is None:
-                history = self._documents[write.doc_id] = []
-                self._doc_tables[write.doc_id] = write.table_number
-            history.append((ts, new))
-            if old is not None:
-                self._dead_versions.append((ts, write.doc_id))
-            if new is not None and write.table_number not in self._table_created:
-                self._table_created[write.table_number] = ts
-            indexes = self._indexes[write.table_number]
-            definitions = self._definitions[write.table_number]
-            old_keys = None if old is None else document_keys(old, definitions)
-            new_keys = write.keys
-            if new is not None and (new_keys is None or new_keys.keys() != definitions.keys()):
-                # Not given, or an index was defined since the writer computed them.
-                new_keys = document_keys(new, definitions)
-            for name, index in indexes.items():
+                history = documents[doc_id] = []
+                self._doc_tables[doc_id] = number
+            else:
+                _, old, _, old_keys = history[-1]
+                if old is not None:
+                    dead_versions.append((ts, doc_id))
+                    if old_keys is None or old_keys.keys() != definitions.keys():
+                        # An index was defined since this version was committed.
+                        old_keys = document_keys(old, definitions)
+            new_keys: Mapping[str, bytes] | None = None
+            if new is None:
+                history.append((ts, None, 0, None))
+            else:
+                new_keys = write.keys
+                if new_keys is None or new_keys.keys() != definitions.keys():
+                    # Not given, or an index was defined since the writer computed them.
+                    new_keys = document_keys(new, definitions)
+                size = write.size
+                history.append((ts, new, value_size(new) if size is None else size, new_keys))
+                if number not in self._table_created:
+                    self._table_created[number] = ts
+            for name, index in self._indexes[number].items():
                 old_key = None if old_keys is None else old_keys[name]
-                new_key = None if new is None or new_keys is None else new_keys[name]
+                new_key = None if new_keys is None else new_keys[name]
                 if old_key != new_key:
                     if old_key is not None:
                         index.entries[old_key].append((ts, None))
-                        self._dead_keys.append((ts, index, old_key))
+                        dead_keys.append((ts, index, old_key))
                     if new_key is not None:
-                        index.entries.setdefault(new_key, []).append((ts, write.doc_id))
-                changes.append(
-                    IndexChange(
-                        write.table_number, index.definition.name, old_key, new_key, write.doc_id
-                    )
-                )
+                        index.entries.setdefault(new_key, []).append((ts, doc_id))
+                changes.append(IndexChange(number, name, old_key, new_key, doc_id))
         self._latest_ts = ts
         return changes
 
@@ -255,21 +316,25 @@ class MemoryStore(Store):
         if floor_ts <= self._floor_ts:
             return
         self._floor_ts = floor_ts
-        while self._dead_versions and self._dead_versions[0][0] <= floor_ts:
-            _, doc_id = self._dead_versions.popleft()
-            history = self._documents.get(doc_id)
+        dead_versions = self._dead_versions
+        documents = self._documents
+        while dead_versions and dead_versions[0][0] <= floor_ts:
+            _, doc_id = dead_versions.popleft()
+            history = documents.get(doc_id)
             if history is not None:
                 _drop_invisible(history, floor_ts)
                 if len(history) == 1 and history[0][1] is None:
-                    del self._documents[doc_id]
+                    del documents[doc_id]
                     del self._doc_tables[doc_id]
-        while self._dead_keys and self._dead_keys[0][0] <= floor_ts:
-            _, index, key = self._dead_keys.popleft()
-            key_history = index.entries.get(key)
+        dead_keys = self._dead_keys
+        while dead_keys and dead_keys[0][0] <= floor_ts:
+            _, index, key = dead_keys.popleft()
+            entries = index.entries
+            key_history = entries.get(key)
             if key_history is not None:
                 _drop_invisible(key_history, floor_ts)
                 if len(key_history) == 1 and key_history[0][1] is None:
-                    del index.entries[key]
+                    del entries[key]
 
     def statistics(self) -> StoreStatistics:
         return StoreStatistics(
@@ -284,8 +349,13 @@ class MemoryStore(Store):
         )
 
 
-def _drop_invisible(history: list[tuple[int, Any]], floor_ts: int) -> None:
+def _drop_invisible(history: list[Any], floor_ts: int) -> None:
     """Drop entries older than the newest one at or before ``floor_ts``."""
-    position = bisect_right(history, floor_ts, key=lambda entry: entry[0])
+    if history[-1][0] <= floor_ts:
+        # The usual case: nothing was written after the floor, so only the newest stays.
+        if len(history) > 1:
+            del history[:-1]
+        return
+    position = bisect_right(history, floor_ts, key=_entry_ts)
     if position > 1:
         del history[: position - 1]

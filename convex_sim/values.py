@@ -381,14 +381,63 @@ def check_document(doc: Mapping[str, Any], *, table: str) -> int:
 
 
 def value_size(value: Any) -> int:
-    """Size as Convex counts it for limits (§1.5)."""
+    """Size as Convex counts it for limits (§1.5).
+
+    Every function call sizes its arguments and result and every read and
+    write sizes a document, so the usual shapes are sized inline: a dict's
+    number and string leaves without a call each, and a list of strings (ids,
+    mostly) in one join. Anything else goes through :func:`_general_size`, the
+    definition these shortcuts must agree with.
+    """
     kind = type(value)
     if kind is dict:
-        return _object_size(value)
+        size = 2
+        for key, item in value.items():
+            kind = type(item)
+            if kind is float or kind is int:
+                size += 10 + (len(key) if key.isascii() else len(key.encode()))
+            elif kind is str or kind is Id:
+                size += (
+                    3
+                    + (len(key) if key.isascii() else len(key.encode()))
+                    + (len(item) if item.isascii() else len(item.encode("utf-8")))
+                )
+            else:
+                size += 1 + (len(key) if key.isascii() else len(key.encode())) + value_size(item)
+        return size
     if kind is float or kind is int:
         return 9
     if kind is str or kind is Id:
         return 2 + (len(value) if value.isascii() else len(value.encode("utf-8")))
+    if value is None:
+        return 1
+    if kind is list:
+        return _list_size(value)
+    return _general_size(value)
+
+
+def _list_size(value: list[Any]) -> int:
+    if value and (type(value[0]) is str or type(value[0]) is Id):
+        # All strings, as a list of ids is: each costs 2 plus its UTF-8 length.
+        try:
+            text = "".join(value)
+            return 2 + 2 * len(value) + (len(text) if text.isascii() else len(text.encode()))
+        except (TypeError, UnicodeEncodeError):
+            pass  # not all strings, or a lone surrogate: the loop below raises as before
+    size = 2
+    for item in value:
+        kind = type(item)
+        if kind is float or kind is int:
+            size += 9
+        elif kind is str or kind is Id:
+            size += 2 + (len(item) if item.isascii() else len(item.encode("utf-8")))
+        else:
+            size += value_size(item)
+    return size
+
+
+def _general_size(value: Any) -> int:
+    """``value_size`` by the plain recursive definition, for every type."""
     if value is None or isinstance(value, bool):
         return 1
     if isinstance(value, int | float) or value is COMMIT_TS:
@@ -402,24 +451,6 @@ def value_size(value: Any) -> int:
     if isinstance(value, dict):
         return 2 + sum(len(k.encode()) + 1 + value_size(item) for k, item in value.items())
     raise InvalidValueError(f"{type_name(value)} has no Convex size")
-
-
-def _object_size(value: dict[Any, Any]) -> int:
-    """``value_size`` of a ``dict``: every read and write sizes a document, so the
-    usual leaves (numbers and strings) are sized inline rather than by a call each."""
-    size = 2
-    for key, item in value.items():
-        size += (len(key) if key.isascii() else len(key.encode())) + 1
-        kind = type(item)
-        if kind is float or kind is int:
-            size += 9
-        elif kind is str or kind is Id:
-            size += 2 + (len(item) if item.isascii() else len(item.encode("utf-8")))
-        elif kind is dict:
-            size += _object_size(item)
-        else:
-            size += value_size(item)
-    return size
 
 
 def copy_value(value: Any) -> Any:

@@ -258,3 +258,61 @@ def _reference_contains_commit_ts(value: Any) -> bool:
 @given(_near_values())
 def test_contains_commit_ts_matches_the_reference(value: Any) -> None:
     assert values.contains_commit_ts(value) == _reference_contains_commit_ts(value)
+
+
+def _size_outcome(size: Any, value: Any) -> Any:
+    try:
+        return size(value)
+    except Exception as error:  # the same exception, message included, as the definition
+        return (type(error), str(error))
+
+
+_size_leaves = st.one_of(
+    convex_values(max_leaves=3),
+    st.sampled_from(
+        ["\ud800", "é", "x\ud800y", Id("x" * 31, "t"), Id("é", "t"), True, False, None, b"ab"]
+    ),
+    st.sampled_from([COMMIT_TS, values.MISSING, (1, 2), bytearray(b"x"), 2.0**60, 2**70]),
+)
+_size_keys = st.one_of(st.text(max_size=3), st.sampled_from(["\ud800", "é", Id("k", "t")]))
+
+
+def _size_values() -> st.SearchStrategy[Any]:
+    return st.recursive(
+        _size_leaves,
+        lambda children: st.one_of(
+            st.lists(children, max_size=5),
+            st.lists(st.one_of(st.text(max_size=3), _size_leaves), max_size=5),
+            st.dictionaries(_size_keys, children, max_size=4),
+        ),
+        max_leaves=12,
+    )
+
+
+def _definition_size(value: Any) -> int:
+    """The plain recursive definition, raising what ``value_size`` always raised."""
+    if value is None or isinstance(value, bool):
+        return 1
+    if isinstance(value, int | float) or value is COMMIT_TS:
+        return 9
+    if isinstance(value, str):
+        return 2 + len(value.encode("utf-8"))
+    if isinstance(value, bytes):
+        return 2 + len(value)
+    if isinstance(value, list):
+        return 2 + sum(_definition_size(item) for item in value)
+    if isinstance(value, dict):
+        return 2 + sum(len(k.encode()) + 1 + _definition_size(item) for k, item in value.items())
+    raise InvalidValueError(f"{values.type_name(value)} has no Convex size")
+
+
+@given(_size_values())
+def test_value_size_shortcuts_match_the_general_definition(value: Any) -> None:
+    expected = _size_outcome(_definition_size, value)
+    assert _size_outcome(value_size, value) == expected
+    assert _size_outcome(values._general_size, value) == expected
+
+
+@given(st.lists(st.one_of(st.text(max_size=4), st.sampled_from([Id("ab", "t"), "\ud800", 1.0]))))
+def test_value_size_of_string_lists_is_joined_correctly(value: list[Any]) -> None:
+    assert _size_outcome(value_size, value) == _size_outcome(_definition_size, value)

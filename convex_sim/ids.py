@@ -12,7 +12,6 @@ seeded runs replay only if the same random bytes give the same id string.
 
 from __future__ import annotations
 
-from itertools import accumulate
 from typing import Any, Final
 
 ID_RANDOM_BYTES: Final = 16
@@ -79,12 +78,50 @@ def _varint(n: int) -> bytes:
 
 
 def _fletcher16(data: bytes) -> bytes:
-    """Fletcher-16 (sums mod 255): ``b`` is the sum of the running sums ``a``."""
-    return bytes((sum(accumulate(data)) % 255, sum(data) % 255))
+    """Fletcher-16 (sums mod 255): ``b`` is the sum of the running sums ``a``.
+
+    That is ``sum(accumulate(data))``, computed without a step per byte: read
+    as a base-256 number, ``data`` is ``sum(d_i * 256**m_i)`` (``m_i`` bytes
+    follow ``d_i``), and ``256**m = (1 + 255)**m`` is ``1 + 255 * m`` modulo
+    ``255**2``, so that number modulo ``255**2`` is ``total + 255 * T`` with
+    ``T = sum(d_i * m_i)``; the sum of the running sums is ``T + total``.
+    """
+    total = sum(data)
+    weighted = ((int.from_bytes(data, "big") - total) % 65025) // 255 + total
+    return bytes((weighted % 255, total % 255))
+
+
+# Encoding up to 20 bytes without a loop: the 160 bits are spread so that each 5-bit
+# group lands in a byte of its own (halving the groups' width five times over, 80
+# bits per 128-bit lane down to 5 bits per byte), and ``bytes.translate`` maps the
+# byte values 0..31 onto the alphabet.
+_SPREAD_BITS: Final = 160
+_SPREAD_LOW: Final = (1 << 80) - 1
+_SPREAD_MASKS: Final = tuple(
+    (
+        width,
+        sum(((1 << width) - 1) << (lane * width * 2 * 8 // 5) for lane in range(160 // width // 2)),
+    )
+    for width in (40, 20, 10, 5)
+)
+_GROUP_CHARS: Final = bytes.maketrans(bytes(range(32)), _ID_ALPHABET.encode())
 
 
 def _base32(raw: bytes) -> str:
     """``raw`` in the id alphabet, most significant bits first, zero-padded to 5 bits."""
+    nbits = len(raw) * 8
+    if nbits <= _SPREAD_BITS:
+        number = int.from_bytes(raw, "big") << (_SPREAD_BITS - nbits)
+        number = (number & _SPREAD_LOW) | (number >> 80) << 128
+        for width, mask in _SPREAD_MASKS:
+            number = (number & mask) | ((number >> width) & mask) << (width * 8 // 5)
+        spread = number.to_bytes(32, "big").translate(_GROUP_CHARS)
+        return spread[: (nbits + 4) // 5].decode("ascii")
+    return _base32_pairs(raw)
+
+
+def _base32_pairs(raw: bytes) -> str:
+    """``_base32`` for any length: ten bits (two characters) per step."""
     nbits = len(raw) * 8
     nchars = (nbits + 4) // 5
     npairs = (nchars + 1) // 2

@@ -245,16 +245,18 @@ class Runtime:
                 schema=namespace.schema,
                 seeds=seeds,
                 creation_times=scope.creation_times,
-                observer=self._observer(frame),
+                observer=self._observer(frame.execution),
             )
         return frame
 
-    def _observer(self, frame: Frame) -> Callable[[str, str, str], None]:
+    def _observer(self, execution: int) -> Callable[[str, str, str], None]:
+        # Holds the execution number, not the frame: a frame -> session -> observer
+        # -> frame cycle would leave every finished execution to the cyclic GC.
         def observe(operation: str, table: str, detail: str) -> None:
             if operation in _WRITE_OPERATIONS:
                 self.record(
                     DocumentWritten,
-                    frame.execution,
+                    execution,
                     operation=operation.removeprefix("db."),
                     table=table,
                     id=detail,
@@ -262,7 +264,7 @@ class Runtime:
             else:
                 self.record(
                     DocumentRead,
-                    frame.execution,
+                    execution,
                     operation=operation.removeprefix("db."),
                     table=table,
                     detail=detail,

@@ -22,10 +22,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from convex_sim import define_schema, define_table, v
-from convex_sim.db import DatabaseReader, DatabaseWriter
+from convex_sim import Simulator, define_app, define_schema, define_table, v
 from convex_sim.index_keys import KEY_MAX
-from tests.support import Harness
 
 TARGET_RATIO = 20.0
 SCHEMA = define_schema(
@@ -37,7 +35,7 @@ SCHEMA = define_schema(
 )
 
 
-def load(harness: Harness, count: int, rng: random.Random) -> None:
+def load(sim: Simulator, count: int, rng: random.Random) -> None:
     batch = 1_000
     for first in range(0, count, batch):
         documents = [
@@ -49,11 +47,11 @@ def load(harness: Harness, count: int, rng: random.Random) -> None:
             for _ in range(min(batch, count - first))
         ]
 
-        async def insert(db: DatabaseWriter, documents: list[dict[str, Any]] = documents) -> None:
+        async def insert(ctx: Any, documents: list[dict[str, Any]] = documents) -> None:
             for document in documents:
-                await db.insert("docs", document)
+                await ctx.db.insert("docs", document)
 
-        harness.run(insert)
+        sim.run(insert)
 
 
 def random_query(rng: random.Random) -> tuple[str, Any]:
@@ -62,10 +60,11 @@ def random_query(rng: random.Random) -> tuple[str, Any]:
     return "name", f"n{rng.randrange(10**9):09d}"
 
 
-def store_query(harness: Harness, query: tuple[str, Any]) -> list[dict[str, Any]]:
+def store_query(sim: Simulator, query: tuple[str, Any]) -> list[dict[str, Any]]:
+    """One query in its own read-only transaction (``peek``: nothing traced)."""
     kind, argument = query
 
-    async def run(db: DatabaseReader) -> list[dict[str, Any]]:
+    async def run(db: Any) -> list[dict[str, Any]]:
         if kind == "group":
             group, score = argument
             return await (
@@ -73,11 +72,12 @@ def store_query(harness: Harness, query: tuple[str, Any]) -> list[dict[str, Any]
                 .with_index("by_group_score", lambda q: q.eq("group", group).gte("score", score))
                 .take(10)
             )
-        return await db.query("docs").with_index("by_name", lambda q: q.gte("name", argument)).take(
-            10
+        return await (
+            db.query("docs").with_index("by_name", lambda q: q.gte("name", argument)).take(10)
         )
 
-    return harness.read(run)[0]
+    result: list[dict[str, Any]] = sim.peek(run)
+    return result
 
 
 def brute_force(documents: list[dict[str, Any]], query: tuple[str, Any]) -> list[dict[str, Any]]:
@@ -101,14 +101,14 @@ def main() -> int:
     options = parser.parse_args()
 
     rng = random.Random(options.seed)
-    harness = Harness(SCHEMA)
+    sim = Simulator(define_app(schema=SCHEMA, modules=[]), seed=options.seed)
     started = time.perf_counter()
-    load(harness, options.documents, rng)
+    load(sim, options.documents, rng)
     load_seconds = time.perf_counter() - started
 
     # The baseline's copy of the data, read straight from the store: a single
     # transaction may not read 100 000 documents (TooManyDocumentsRead).
-    store = harness.database.store
+    store = sim.runtime.database.store
     number = store.table_number("", "docs", create=False)
     assert number is not None
     documents = [
@@ -122,11 +122,11 @@ def main() -> int:
     # Same answers first: a fast wrong store would be no result at all.
     for query in queries[: options.baseline_queries]:
         expected = [d["_id"] for d in brute_force(documents, query)]
-        assert [d["_id"] for d in store_query(harness, query)] == expected, query
+        assert [d["_id"] for d in store_query(sim, query)] == expected, query
 
     started = time.perf_counter()
     for query in queries:
-        store_query(harness, query)
+        store_query(sim, query)
     store_rate = len(queries) / (time.perf_counter() - started)
 
     started = time.perf_counter()
@@ -135,8 +135,10 @@ def main() -> int:
     baseline_rate = options.baseline_queries / (time.perf_counter() - started)
 
     ratio = store_rate / baseline_rate
-    print(f"loaded {options.documents} documents in {load_seconds:.1f} s "
-          f"({options.documents / load_seconds:,.0f} inserts/s)")
+    print(
+        f"loaded {options.documents} documents in {load_seconds:.1f} s "
+        f"({options.documents / load_seconds:,.0f} inserts/s)"
+    )
     print(f"store:       {store_rate:10,.0f} queries/s  ({options.queries} queries, take(10))")
     print(f"brute force: {baseline_rate:10,.1f} queries/s  ({options.baseline_queries} queries)")
     print(f"ratio:       {ratio:10,.1f}x  (target >= {TARGET_RATIO:.0f}x)")

@@ -20,7 +20,6 @@ from __future__ import annotations
 import random
 from collections.abc import Awaitable, Callable, Coroutine
 from contextvars import ContextVar
-from dataclasses import dataclass, field
 from typing import Any, Final
 
 from convex_sim import jobs
@@ -29,6 +28,8 @@ from convex_sim.checkpoint import Checkpoint, drive
 from convex_sim.clock import VirtualClock
 from convex_sim.components import AppDefinition, Namespace, build_namespaces
 from convex_sim.context import ActionCtx, MutationCtx, NestingError, QueryCtx
+from convex_sim.context import Frame as Frame
+from convex_sim.context import TransactionScope as TransactionScope
 from convex_sim.database import ConflictError, Database
 from convex_sim.db import CreationTimes, DatabaseReader, DbSession
 from convex_sim.errors import ConvexSimError
@@ -43,7 +44,6 @@ from convex_sim.scheduler import (
     SUCCESS,
     DueJob,
     DueQueue,
-    SchedulingBudget,
 )
 from convex_sim.schema import Schema
 from convex_sim.seeds import ExecutionSeed
@@ -107,43 +107,6 @@ def create_function_handle(reference: Any) -> str:
             "from a test, use sim.function_handle(reference)"
         )
     return frame.runtime.handle(reference, frame.namespace)
-
-
-@dataclass(slots=True)
-class TransactionScope:
-    """What a top-level query/mutation and its nested calls share."""
-
-    transaction: Transaction
-    creation_times: CreationTimes
-    budget: SchedulingBudget = field(default_factory=SchedulingBudget)
-    job: str | None = None
-    """The scheduled function this transaction runs: its row is ``inProgress`` only here."""
-
-
-@dataclass(slots=True)
-class Frame:
-    """One function execution."""
-
-    execution: int
-    namespace: Namespace
-    target: Target | None
-    function_type: FunctionType
-    now_ms: float
-    seeds: ExecutionSeed
-    depth: int
-    scope: TransactionScope | None
-    parent: Frame | None
-    read_only: bool
-    runtime: Runtime
-    job: str | None = None
-    session: DbSession | None = None
-    snapshot: bool = False
-    attempt: int = 1
-
-    @property
-    def rng(self) -> random.Random:
-        """``ctx.random``: made on first use (most executions never ask)."""
-        return self.seeds.random
 
 
 class Runtime:
@@ -213,41 +176,47 @@ class Runtime:
         now_ms: float | None = None,
         job: str | None = None,
     ) -> Frame:
-        depth = 0 if parent is None else parent.depth + 1
-        if depth > MAX_CALL_DEPTH:
-            raise LimitExceededError(
-                "MaximumCallDepthExceeded",
-                f"calls nested more than {MAX_CALL_DEPTH} deep",
-            )
-        seeds = (
-            parent.seeds.child() if parent is not None else ExecutionSeed(self.rng.getrandbits(64))
+        if parent is None:
+            depth = 0
+            seeds = ExecutionSeed(self.rng.getrandbits(64))
+        else:
+            depth = parent.depth + 1
+            if depth > MAX_CALL_DEPTH:
+                raise LimitExceededError(
+                    "MaximumCallDepthExceeded",
+                    f"calls nested more than {MAX_CALL_DEPTH} deep",
+                )
+            seeds = parent.seeds.child()
+        execution = self._next_execution
+        self._next_execution = execution + 1
+        return Frame(
+            execution,
+            namespace,
+            target,
+            function_type,
+            self.clock.now_ms if now_ms is None else now_ms,
+            seeds,
+            depth,
+            scope,
+            parent,
+            read_only,
+            self,
+            job,
         )
-        frame = Frame(
-            execution=self._next_execution,
-            namespace=namespace,
-            target=target,
-            function_type=function_type,
-            now_ms=self.clock.now_ms if now_ms is None else now_ms,
-            seeds=seeds,
-            depth=depth,
-            scope=scope,
-            parent=parent,
-            read_only=read_only,
-            runtime=self,
-            job=job,
+
+    def _session(self, frame: Frame) -> DbSession:
+        """``frame.session`` the first time it is asked for."""
+        scope = frame.scope
+        assert scope is not None
+        return DbSession(
+            database=self.database,
+            transaction=scope.transaction,
+            namespace=frame.namespace.path,
+            schema=frame.namespace.schema,
+            seeds=frame.seeds,
+            creation_times=scope.creation_times,
+            observer=self._observer(frame.execution),
         )
-        self._next_execution += 1
-        if scope is not None:
-            frame.session = DbSession(
-                database=self.database,
-                transaction=scope.transaction,
-                namespace=namespace.path,
-                schema=namespace.schema,
-                seeds=seeds,
-                creation_times=scope.creation_times,
-                observer=self._observer(frame.execution),
-            )
-        return frame
 
     def _observer(self, execution: int) -> Callable[[str, str, str], None]:
         # Holds the execution number, not the frame: a frame -> session -> observer
@@ -284,15 +253,16 @@ class Runtime:
 
         ``finish=False``: the caller records ``Finished`` itself (after a commit).
         """
-        definition = target.definition
+        boundary = self.boundary
         try:
-            checked = self.boundary.check_args(target, args)
+            checked = boundary.check_args(target, args)
         except BaseException as error:
             self._record_start(frame, target, traceable(args))
-            self.record(Failed, frame.execution, error=type(error).__name__, message=str(error))
+            self._record_failure(frame, error)
             raise
         # Validated arguments are Convex values already: the trace needs only a copy.
         self._record_start(frame, target, copy_value(checked))
+        definition = target.definition
         token = _CURRENT.set(frame)
         try:
             ctx: QueryCtx | MutationCtx | ActionCtx
@@ -303,29 +273,38 @@ class Runtime:
             else:
                 ctx = MutationCtx(self, frame)
             result = await definition.handler(ctx, checked)
-            result = self.boundary.check_result(target, result)
+            result = boundary.check_result(target, result)
         except BaseException as error:
-            self.record(Failed, frame.execution, error=type(error).__name__, message=str(error))
+            self._record_failure(frame, error)
             raise
         finally:
             _CURRENT.reset(token)
         if finish:
-            self.record(Finished, frame.execution, result=copy_value(result))
+            self.trace.note(
+                Finished, self.clock.now_ms, frame.execution, {"result": copy_value(result)}
+            )
         return result
 
     def _record_start(self, frame: Frame, target: Target, args: Any) -> None:
-        self.record(
+        parent = frame.parent
+        self.trace.note(
             ExecutionStarted,
+            self.clock.now_ms,
             frame.execution,
-            function=target.label,
-            function_type=target.definition.function_type,
-            component=target.namespace.path,
-            args=args,
-            parent=None if frame.parent is None else frame.parent.execution,
-            job=frame.job,
-            snapshot=frame.snapshot,
-            attempt=frame.attempt,
+            {
+                "function": target.label,
+                "function_type": target.definition.function_type,
+                "component": target.namespace.path,
+                "args": args,
+                "parent": None if parent is None else parent.execution,
+                "job": frame.job,
+                "snapshot": frame.snapshot,
+                "attempt": frame.attempt,
+            },
         )
+
+    def _record_failure(self, frame: Frame, error: BaseException) -> None:
+        self.record(Failed, frame.execution, error=type(error).__name__, message=str(error))
 
     # -- top-level executions ---------------------------------------------------------
 

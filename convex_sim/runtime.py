@@ -75,6 +75,23 @@ _CURRENT: ContextVar[Frame | None] = ContextVar("convex_sim_frame", default=None
 _WRITE_OPERATIONS: Final = frozenset({"db.insert", "db.patch", "db.replace", "db.delete"})
 
 
+def _observed(operation: str) -> tuple[type[TraceEvent], str, str]:
+    """The event an observed database call becomes, its ``operation`` and detail field."""
+    if operation in _WRITE_OPERATIONS:
+        return DocumentWritten, operation.removeprefix("db."), "id"
+    return DocumentRead, operation.removeprefix("db."), "detail"
+
+
+_OBSERVED: Final = {
+    operation: _observed(operation)
+    for operation in (
+        *_WRITE_OPERATIONS,
+        "db.get",
+        *(f"db.query.{name}" for name in ("take", "first", "unique", "collect", "paginate")),
+    )
+}
+
+
 class FunctionTypeError(ConvexSimError, TypeError):
     """A function was called as another kind (``run_query`` on a mutation, ...)."""
 
@@ -221,23 +238,15 @@ class Runtime:
     def _observer(self, execution: int) -> Callable[[str, str, str], None]:
         # Holds the execution number, not the frame: a frame -> session -> observer
         # -> frame cycle would leave every finished execution to the cyclic GC.
+        note = self.trace.note
+        clock = self.clock
+
         def observe(operation: str, table: str, detail: str) -> None:
-            if operation in _WRITE_OPERATIONS:
-                self.record(
-                    DocumentWritten,
-                    execution,
-                    operation=operation.removeprefix("db."),
-                    table=table,
-                    id=detail,
-                )
-            else:
-                self.record(
-                    DocumentRead,
-                    execution,
-                    operation=operation.removeprefix("db."),
-                    table=table,
-                    detail=detail,
-                )
+            known = _OBSERVED.get(operation)
+            if known is None:
+                known = _observed(operation)
+            make, name, field = known
+            note(make, clock.now_ms, execution, {"operation": name, "table": table, field: detail})
 
         return observe
 
@@ -340,21 +349,23 @@ class Runtime:
         row moves ``pending → inProgress → success`` inside this transaction.
         """
         _expect(target, "mutation")
+        job_id = None if job is None else job[1]
         attempt = 0
         while True:
             attempt += 1
             transaction = self.database.begin()
             now_ms = self.clock.now_ms
-            scope = self._scope(transaction, now_ms, job=None if job is None else job[1])
             frame = self._new_frame(
                 target,
                 "mutation",
                 target.namespace,
                 parent=parent,
-                scope=scope,
+                scope=TransactionScope(
+                    transaction, CreationTimes(self.database, now_ms), job=job_id
+                ),
                 read_only=False,
                 now_ms=now_ms,
-                job=None if job is None else job[1],
+                job=job_id,
             )
             frame.attempt = attempt
             try:
@@ -370,10 +381,15 @@ class Runtime:
                 # read and our commit, which is exactly when OCC has to catch it.
                 await Checkpoint("commit", target.label)
                 ts = self._commit(frame, transaction, now_ms)
-                # A returned placeholder is resolved once the commit timestamp exists (§4.8).
-                if contains_commit_ts(result):
-                    result = resolve_commit_ts(result, ts)
-                self.record(Finished, frame.execution, result=copy_value(result))
+                if result is not None:
+                    # A returned placeholder is resolved once the commit timestamp exists
+                    # (§4.8).
+                    if contains_commit_ts(result):
+                        result = resolve_commit_ts(result, ts)
+                    traced = copy_value(result)
+                else:
+                    traced = None
+                self.trace.note(Finished, self.clock.now_ms, frame.execution, {"result": traced})
                 return result
             except ConflictError as conflict:
                 self._note_conflict(frame, target, conflict)
@@ -392,12 +408,16 @@ class Runtime:
 
     def _commit(self, frame: Frame, transaction: Transaction, now_ms: float) -> int:
         """Commit (or raise ConflictError); returns the commit timestamp."""
-        due = jobs.pending_jobs(self, transaction)
-        result = self.database.commit(transaction, now_ms=now_ms, label=str(frame.execution))
-        self.record(Committed, frame.execution, ts=result.ts, writes=result.writes)
+        due = jobs.pending_jobs(self, transaction) if transaction.writes else ()
+        execution = frame.execution
+        result = self.database.commit(transaction, now_ms=now_ms, label=str(execution))
+        ts = result.ts
+        self.trace.note(
+            Committed, self.clock.now_ms, execution, {"ts": ts, "writes": result.writes}
+        )
         for job in due:
             self.due.push(job)
-        return result.ts
+        return ts
 
     def _table_name(self, number: int) -> str:
         info = self.database.store.table_info(number)
@@ -503,7 +523,7 @@ class Runtime:
     # -- nested calls (§5.1–§5.4) ------------------------------------------------------
 
     async def call_query(self, frame: Frame, reference: Any, args: Any, *, snapshot: bool) -> Any:
-        target = self.resolve(reference, frame.namespace)
+        target = self.resolver.resolve(reference, frame.namespace)
         _expect(target, "query")
         if frame.function_type == "action":
             if snapshot:
@@ -536,7 +556,7 @@ class Runtime:
                 self.database.release(scope.transaction)
 
     async def call_mutation(self, frame: Frame, reference: Any, args: Any) -> Any:
-        target = self.resolve(reference, frame.namespace)
+        target = self.resolver.resolve(reference, frame.namespace)
         _expect(target, "mutation")
         if frame.function_type == "action":
             return await self.run_mutation(target, args, parent=frame)
@@ -544,25 +564,27 @@ class Runtime:
             raise NestingError(
                 f"Cannot call a mutation function from a {frame.function_type} function"
             )
-        assert frame.scope is not None
+        scope = frame.scope
+        assert scope is not None
         child = self._new_frame(
             target,
             "mutation",
             target.namespace,
             parent=frame,
-            scope=frame.scope,
+            scope=scope,
             read_only=False,
             now_ms=frame.now_ms,
             job=frame.job,
         )
-        transaction = frame.scope.transaction
+        transaction = scope.transaction
         mark = transaction.savepoint()
-        budget_before = (frame.scope.budget.count, frame.scope.budget.args_bytes)
+        budget = scope.budget
+        budget_before = (budget.count, budget.args_bytes)
         try:
             return await self._invoke(child, target, args)
         except BaseException:
             transaction.rollback_to(mark)  # only the nested writes; reads stay (§5.3)
-            frame.scope.budget.count, frame.scope.budget.args_bytes = budget_before
+            budget.count, budget.args_bytes = budget_before
             raise
 
     async def call_action(self, frame: Frame, reference: Any, args: Any) -> Any:

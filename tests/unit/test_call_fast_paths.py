@@ -132,3 +132,61 @@ def test_remembered_none_result_still_passes_and_others_are_still_checked() -> N
     for _ in range(2):  # a validator refusing None refuses it every time
         with pytest.raises(ValidationError, match="ReturnsValidationError"):
             sim.mutation(returns_number_or_none, {"give": True})
+
+
+# -- references, handles and the executor's lone-task step ---------------------------------
+
+
+def test_proxy_children_are_kept_and_never_hide_methods() -> None:
+    from convex_sim.references import FunctionReference, _Proxy, as_reference
+
+    root = _Proxy("api", expected="public")
+    child = root.mod.fn
+    assert root.mod.fn is child  # found again in the instance dict
+    assert as_reference(child) == FunctionReference("mod:fn", expected="public")
+    assert callable(root.mod.reference)  # a method, not a child named "reference"
+    with pytest.raises(AttributeError):
+        _ = root.mod.__wrapped__
+
+
+def test_remembered_handles_are_the_handles_and_failures_are_not_remembered() -> None:
+    from convex_sim.functions import FunctionNotFoundError
+    from convex_sim.references import handle_for
+
+    sim = _sim()
+    runtime = sim.runtime
+    app = runtime.namespaces[""]
+    first = runtime.handle(internal.test_call_fast_paths.make_doc, app)
+    assert first == handle_for("", "test_call_fast_paths:make_doc")
+    assert runtime.handle("test_call_fast_paths:make_doc", app) == first
+    for _ in range(2):
+        with pytest.raises(FunctionNotFoundError):
+            runtime.handle("test_call_fast_paths:missing", app)
+
+
+def test_a_lone_task_steps_as_a_chosen_one_would() -> None:
+    """The executor's lone-task shortcut makes the same run as asking the chooser."""
+    from convex_sim.executor import Chooser
+    from convex_sim.trace import ExecutionStarted
+
+    class Asking(Chooser):
+        def __init__(self) -> None:
+            super().__init__(lambda n: (n * 7 + 3) % n, "asking")
+            self.asked: list[int] = []
+
+        def choose(self, n: int) -> int:
+            self.asked.append(n)
+            return super().choose(n)
+
+    def run(schedule: Any) -> tuple[str, list[int]]:
+        sim = _sim()
+        calls = [(nested_inserts, {}), (returns_none, {}), (nested_inserts, {})]
+        sim.concurrently(calls, schedule=schedule)
+        sim.mutation(nested_inserts, {})
+        assert sim.trace.of(ExecutionStarted)
+        return sim.trace.to_jsonl(), sim.last_chooser.choices
+
+    asking = Asking()
+    plain = Chooser(lambda n: (n * 7 + 3) % n, "plain")
+    assert run(asking) == run(plain)
+    assert 1 in asking.asked  # the subclass still saw its lone-task turns

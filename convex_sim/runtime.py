@@ -82,14 +82,10 @@ def _observed(operation: str) -> tuple[type[TraceEvent], str, str]:
     return DocumentRead, operation.removeprefix("db."), "detail"
 
 
-_OBSERVED: Final = {
-    operation: _observed(operation)
-    for operation in (
-        *_WRITE_OPERATIONS,
-        "db.get",
-        *(f"db.query.{name}" for name in ("take", "first", "unique", "collect", "paginate")),
-    )
-}
+_QUERY_OPERATIONS: Final = tuple(
+    f"db.query.{name}" for name in ("take", "first", "unique", "collect", "paginate")
+)
+_OBSERVED: Final = {op: _observed(op) for op in (*_WRITE_OPERATIONS, "db.get", *_QUERY_OPERATIONS)}
 
 
 class FunctionTypeError(ConvexSimError, TypeError):

@@ -6,29 +6,168 @@ convex-semantics.md §5.1: a query may only ``run_query``; a mutation may
 ``run_query`` (also as a snapshot read) and ``run_mutation``; an action
 ``run_query``, ``run_mutation`` and ``run_action``, each its own transaction.
 Calling something a context does not allow fails with Convex's message.
+
+A context stands on its execution's :class:`Frame` (and the frame on the
+:class:`TransactionScope` it shares with its nested calls); both live here so
+that the runtime module keeps to running them.
 """
 
 from __future__ import annotations
 
-import functools
 import random
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from convex_sim.db import DatabaseReader, DatabaseWriter
 from convex_sim.errors import ConvexSimError
+from convex_sim.scheduler import SchedulingBudget
 from convex_sim.values import Id
 
 if TYPE_CHECKING:
-    from convex_sim.runtime import Frame, Runtime
+    from convex_sim.components import Namespace
+    from convex_sim.db import CreationTimes, DbSession
+    from convex_sim.functions import FunctionType
+    from convex_sim.resolution import Target
+    from convex_sim.runtime import Runtime
+    from convex_sim.seeds import ExecutionSeed
+    from convex_sim.transaction import Transaction
 
 LOG_LEVELS = ("debug", "info", "log", "warn", "error")
 
 
 class NestingError(ConvexSimError, TypeError):
     """A function called another kind of function it may not call (§5.1)."""
+
+
+# -- what a ctx stands on: one execution's frame ------------------------------------
+
+
+@dataclass(slots=True)
+class TransactionScope:
+    """What a top-level query/mutation and its nested calls share."""
+
+    transaction: Transaction
+    creation_times: CreationTimes
+    budget: SchedulingBudget = field(default_factory=SchedulingBudget)
+    job: str | None = None
+    """The scheduled function this transaction runs: its row is ``inProgress`` only here."""
+
+
+class Frame:
+    """One function execution.
+
+    Its ``session`` (what ``ctx.db`` runs on) is made on first use: the
+    scope it needs is fixed when the frame is made, and building it has no
+    effect of its own, so a handler that never touches the database never
+    pays for one.
+    """
+
+    __slots__ = (
+        "_session",
+        "attempt",
+        "depth",
+        "execution",
+        "function_type",
+        "job",
+        "namespace",
+        "now_ms",
+        "parent",
+        "read_only",
+        "runtime",
+        "scope",
+        "seeds",
+        "snapshot",
+        "target",
+    )
+
+    def __init__(
+        self,
+        execution: int,
+        namespace: Namespace,
+        target: Target | None,
+        function_type: FunctionType,
+        now_ms: float,
+        seeds: ExecutionSeed,
+        depth: int,
+        scope: TransactionScope | None,
+        parent: Frame | None,
+        read_only: bool,
+        runtime: Runtime,
+        job: str | None = None,
+        session: DbSession | None = None,
+        snapshot: bool = False,
+        attempt: int = 1,
+    ) -> None:
+        self.execution = execution
+        self.namespace = namespace
+        self.target = target
+        self.function_type = function_type
+        self.now_ms = now_ms
+        self.seeds = seeds
+        self.depth = depth
+        self.scope = scope
+        self.parent = parent
+        self.read_only = read_only
+        self.runtime = runtime
+        self.job = job
+        self._session = session
+        self.snapshot = snapshot
+        self.attempt = attempt
+
+    @property
+    def session(self) -> DbSession | None:
+        """The execution's database session (None for actions, which have no transaction)."""
+        session = self._session
+        if session is None and self.scope is not None:
+            session = self._session = self.runtime._session(self)
+        return session
+
+    @session.setter
+    def session(self, session: DbSession | None) -> None:
+        self._session = session
+
+    @property
+    def rng(self) -> random.Random:
+        """``ctx.random``: made on first use (most executions never ask)."""
+        return self.seeds.random
+
+    def __repr__(self) -> str:
+        return f"<Frame {self.execution} {self.function_type} depth={self.depth}>"
+
+
+# -- ctx --------------------------------------------------------------------------
+
+
+T = TypeVar("T")
+
+
+class _on_first_use(Generic[T]):
+    """``functools.cached_property`` without its per-instance lock (Python 3.11 takes
+    one on every first read): a context belongs to one execution, which runs on
+    one thread. The value lands in the instance's ``__dict__``, so later reads
+    never come back here."""
+
+    def __init__(self, make: Callable[[Any], T]) -> None:
+        self._make = make
+        self._name = make.__name__
+        self.__doc__ = make.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> _on_first_use[T]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> T: ...
+
+    def __get__(self, instance: object, owner: type | None = None) -> T | _on_first_use[T]:
+        if instance is None:
+            return self
+        value = instance.__dict__[self._name] = self._make(instance)
+        return value
 
 
 class Logger:
@@ -94,12 +233,12 @@ class _BaseCtx:
         self._runtime = runtime
         self._frame = frame
 
-    @functools.cached_property
+    @_on_first_use
     def log(self) -> Logger:
         """``console.log`` and friends: lines go into the trace."""
         return Logger(self._runtime, self._frame)
 
-    @functools.cached_property
+    @_on_first_use
     def meta(self) -> Meta:
         return Meta(self._frame.job)
 
@@ -141,21 +280,25 @@ class _BaseCtx:
 class QueryCtx(_BaseCtx):
     """``ctx`` in a query: a read-only ``db`` and ``run_query``."""
 
-    def __init__(self, runtime: Runtime, frame: Frame) -> None:
-        super().__init__(runtime, frame)
-        assert frame.session is not None
-        self.db = DatabaseReader(frame.session)
+    @_on_first_use
+    def db(self) -> DatabaseReader:
+        """Made on first use, with the frame's session (itself made then)."""
+        session = self._frame.session
+        assert session is not None
+        return DatabaseReader(session)
 
 
 class MutationCtx(_BaseCtx):
     """``ctx`` in a mutation: ``db``, ``scheduler``, ``run_query`` and ``run_mutation``."""
 
-    def __init__(self, runtime: Runtime, frame: Frame) -> None:
-        super().__init__(runtime, frame)
-        assert frame.session is not None
-        self.db = DatabaseWriter(frame.session)
+    @_on_first_use
+    def db(self) -> DatabaseWriter:
+        """Made on first use, with the frame's session (itself made then)."""
+        session = self._frame.session
+        assert session is not None
+        return DatabaseWriter(session)
 
-    @functools.cached_property
+    @_on_first_use
     def scheduler(self) -> Scheduler:
         return Scheduler(self._runtime, self._frame)
 
@@ -167,7 +310,7 @@ class MutationCtx(_BaseCtx):
 class ActionCtx(_BaseCtx):
     """``ctx`` in an action: no ``db``; every call is its own transaction."""
 
-    @functools.cached_property
+    @_on_first_use
     def scheduler(self) -> Scheduler:
         return Scheduler(self._runtime, self._frame)
 

@@ -56,7 +56,7 @@ class FunctionReference:
 class _Proxy:
     """``api.example.add_event``: each attribute extends the path; nothing is checked yet."""
 
-    __slots__ = ("_children", "_component", "_expected", "_parts", "_reference", "_root")
+    __slots__ = ("__dict__", "_component", "_expected", "_parts", "_reference", "_root")
 
     def __init__(
         self,
@@ -71,25 +71,25 @@ class _Proxy:
         self._expected = expected
         self._component = component
         # Spelled-out references are looked up on every call, so each proxy keeps
-        # its children and its reference: the same spelling is the same object.
-        self._children: dict[str, _Proxy] = {}
+        # its reference, and its children in its __dict__: the same spelling is the
+        # same object, and found again without calling __getattr__.
         self._reference: FunctionReference | None = None
 
     def __getattr__(self, name: str) -> _Proxy:
+        # Only names the class does not define get here, so a child kept in the
+        # instance's __dict__ never hides a method or slot.
         if name.startswith("__"):
             raise AttributeError(name)
-        child = self._children.get(name)
-        if child is None:
-            if self._root == "components" and self._component is None:
-                child = _Proxy(self._root, (), expected=None, component=name)
-            else:
-                child = _Proxy(
-                    self._root,
-                    (*self._parts, name),
-                    expected=self._expected,
-                    component=self._component,
-                )
-            self._children[name] = child
+        if self._root == "components" and self._component is None:
+            child = _Proxy(self._root, (), expected=None, component=name)
+        else:
+            child = _Proxy(
+                self._root,
+                (*self._parts, name),
+                expected=self._expected,
+                component=self._component,
+            )
+        self.__dict__[name] = child
         return child
 
     def __repr__(self) -> str:

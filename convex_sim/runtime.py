@@ -20,7 +20,6 @@ from __future__ import annotations
 import random
 from collections.abc import Awaitable, Callable, Coroutine
 from contextvars import ContextVar
-from dataclasses import dataclass, field
 from typing import Any, Final
 
 from convex_sim import jobs
@@ -29,6 +28,8 @@ from convex_sim.checkpoint import Checkpoint, drive
 from convex_sim.clock import VirtualClock
 from convex_sim.components import AppDefinition, Namespace, build_namespaces
 from convex_sim.context import ActionCtx, MutationCtx, NestingError, QueryCtx
+from convex_sim.context import Frame as Frame
+from convex_sim.context import TransactionScope as TransactionScope
 from convex_sim.database import ConflictError, Database
 from convex_sim.db import CreationTimes, DatabaseReader, DbSession
 from convex_sim.errors import ConvexSimError
@@ -43,7 +44,6 @@ from convex_sim.scheduler import (
     SUCCESS,
     DueJob,
     DueQueue,
-    SchedulingBudget,
 )
 from convex_sim.schema import Schema
 from convex_sim.seeds import ExecutionSeed
@@ -73,6 +73,19 @@ from convex_sim.values import (
 
 _CURRENT: ContextVar[Frame | None] = ContextVar("convex_sim_frame", default=None)
 _WRITE_OPERATIONS: Final = frozenset({"db.insert", "db.patch", "db.replace", "db.delete"})
+
+
+def _observed(operation: str) -> tuple[type[TraceEvent], str, str]:
+    """The event an observed database call becomes, its ``operation`` and detail field."""
+    if operation in _WRITE_OPERATIONS:
+        return DocumentWritten, operation.removeprefix("db."), "id"
+    return DocumentRead, operation.removeprefix("db."), "detail"
+
+
+_QUERY_OPERATIONS: Final = tuple(
+    f"db.query.{name}" for name in ("take", "first", "unique", "collect", "paginate")
+)
+_OBSERVED: Final = {op: _observed(op) for op in (*_WRITE_OPERATIONS, "db.get", *_QUERY_OPERATIONS)}
 
 
 class FunctionTypeError(ConvexSimError, TypeError):
@@ -107,43 +120,6 @@ def create_function_handle(reference: Any) -> str:
             "from a test, use sim.function_handle(reference)"
         )
     return frame.runtime.handle(reference, frame.namespace)
-
-
-@dataclass(slots=True)
-class TransactionScope:
-    """What a top-level query/mutation and its nested calls share."""
-
-    transaction: Transaction
-    creation_times: CreationTimes
-    budget: SchedulingBudget = field(default_factory=SchedulingBudget)
-    job: str | None = None
-    """The scheduled function this transaction runs: its row is ``inProgress`` only here."""
-
-
-@dataclass(slots=True)
-class Frame:
-    """One function execution."""
-
-    execution: int
-    namespace: Namespace
-    target: Target | None
-    function_type: FunctionType
-    now_ms: float
-    seeds: ExecutionSeed
-    depth: int
-    scope: TransactionScope | None
-    parent: Frame | None
-    read_only: bool
-    runtime: Runtime
-    job: str | None = None
-    session: DbSession | None = None
-    snapshot: bool = False
-    attempt: int = 1
-
-    @property
-    def rng(self) -> random.Random:
-        """``ctx.random``: made on first use (most executions never ask)."""
-        return self.seeds.random
 
 
 class Runtime:
@@ -213,62 +189,60 @@ class Runtime:
         now_ms: float | None = None,
         job: str | None = None,
     ) -> Frame:
-        depth = 0 if parent is None else parent.depth + 1
-        if depth > MAX_CALL_DEPTH:
-            raise LimitExceededError(
-                "MaximumCallDepthExceeded",
-                f"calls nested more than {MAX_CALL_DEPTH} deep",
-            )
-        seeds = (
-            parent.seeds.child() if parent is not None else ExecutionSeed(self.rng.getrandbits(64))
+        if parent is None:
+            depth = 0
+            seeds = ExecutionSeed(self.rng.getrandbits(64))
+        else:
+            depth = parent.depth + 1
+            if depth > MAX_CALL_DEPTH:
+                raise LimitExceededError(
+                    "MaximumCallDepthExceeded",
+                    f"calls nested more than {MAX_CALL_DEPTH} deep",
+                )
+            seeds = parent.seeds.child()
+        execution = self._next_execution
+        self._next_execution = execution + 1
+        return Frame(
+            execution,
+            namespace,
+            target,
+            function_type,
+            self.clock.now_ms if now_ms is None else now_ms,
+            seeds,
+            depth,
+            scope,
+            parent,
+            read_only,
+            self,
+            job,
         )
-        frame = Frame(
-            execution=self._next_execution,
-            namespace=namespace,
-            target=target,
-            function_type=function_type,
-            now_ms=self.clock.now_ms if now_ms is None else now_ms,
-            seeds=seeds,
-            depth=depth,
-            scope=scope,
-            parent=parent,
-            read_only=read_only,
-            runtime=self,
-            job=job,
+
+    def _session(self, frame: Frame) -> DbSession:
+        """``frame.session`` the first time it is asked for."""
+        scope = frame.scope
+        assert scope is not None
+        return DbSession(
+            database=self.database,
+            transaction=scope.transaction,
+            namespace=frame.namespace.path,
+            schema=frame.namespace.schema,
+            seeds=frame.seeds,
+            creation_times=scope.creation_times,
+            observer=self._observer(frame.execution),
         )
-        self._next_execution += 1
-        if scope is not None:
-            frame.session = DbSession(
-                database=self.database,
-                transaction=scope.transaction,
-                namespace=namespace.path,
-                schema=namespace.schema,
-                seeds=seeds,
-                creation_times=scope.creation_times,
-                observer=self._observer(frame.execution),
-            )
-        return frame
 
     def _observer(self, execution: int) -> Callable[[str, str, str], None]:
         # Holds the execution number, not the frame: a frame -> session -> observer
         # -> frame cycle would leave every finished execution to the cyclic GC.
+        note = self.trace.note
+        clock = self.clock
+
         def observe(operation: str, table: str, detail: str) -> None:
-            if operation in _WRITE_OPERATIONS:
-                self.record(
-                    DocumentWritten,
-                    execution,
-                    operation=operation.removeprefix("db."),
-                    table=table,
-                    id=detail,
-                )
-            else:
-                self.record(
-                    DocumentRead,
-                    execution,
-                    operation=operation.removeprefix("db."),
-                    table=table,
-                    detail=detail,
-                )
+            known = _OBSERVED.get(operation)
+            if known is None:
+                known = _observed(operation)
+            make, name, field = known
+            note(make, clock.now_ms, execution, {"operation": name, "table": table, field: detail})
 
         return observe
 
@@ -284,15 +258,16 @@ class Runtime:
 
         ``finish=False``: the caller records ``Finished`` itself (after a commit).
         """
-        definition = target.definition
+        boundary = self.boundary
         try:
-            checked = self.boundary.check_args(target, args)
+            checked = boundary.check_args(target, args)
         except BaseException as error:
             self._record_start(frame, target, traceable(args))
-            self.record(Failed, frame.execution, error=type(error).__name__, message=str(error))
+            self._record_failure(frame, error)
             raise
         # Validated arguments are Convex values already: the trace needs only a copy.
         self._record_start(frame, target, copy_value(checked))
+        definition = target.definition
         token = _CURRENT.set(frame)
         try:
             ctx: QueryCtx | MutationCtx | ActionCtx
@@ -303,29 +278,38 @@ class Runtime:
             else:
                 ctx = MutationCtx(self, frame)
             result = await definition.handler(ctx, checked)
-            result = self.boundary.check_result(target, result)
+            result = boundary.check_result(target, result)
         except BaseException as error:
-            self.record(Failed, frame.execution, error=type(error).__name__, message=str(error))
+            self._record_failure(frame, error)
             raise
         finally:
             _CURRENT.reset(token)
         if finish:
-            self.record(Finished, frame.execution, result=copy_value(result))
+            self.trace.note(
+                Finished, self.clock.now_ms, frame.execution, {"result": copy_value(result)}
+            )
         return result
 
     def _record_start(self, frame: Frame, target: Target, args: Any) -> None:
-        self.record(
+        parent = frame.parent
+        self.trace.note(
             ExecutionStarted,
+            self.clock.now_ms,
             frame.execution,
-            function=target.label,
-            function_type=target.definition.function_type,
-            component=target.namespace.path,
-            args=args,
-            parent=None if frame.parent is None else frame.parent.execution,
-            job=frame.job,
-            snapshot=frame.snapshot,
-            attempt=frame.attempt,
+            {
+                "function": target.label,
+                "function_type": target.definition.function_type,
+                "component": target.namespace.path,
+                "args": args,
+                "parent": None if parent is None else parent.execution,
+                "job": frame.job,
+                "snapshot": frame.snapshot,
+                "attempt": frame.attempt,
+            },
         )
+
+    def _record_failure(self, frame: Frame, error: BaseException) -> None:
+        self.record(Failed, frame.execution, error=type(error).__name__, message=str(error))
 
     # -- top-level executions ---------------------------------------------------------
 
@@ -361,21 +345,23 @@ class Runtime:
         row moves ``pending → inProgress → success`` inside this transaction.
         """
         _expect(target, "mutation")
+        job_id = None if job is None else job[1]
         attempt = 0
         while True:
             attempt += 1
             transaction = self.database.begin()
             now_ms = self.clock.now_ms
-            scope = self._scope(transaction, now_ms, job=None if job is None else job[1])
             frame = self._new_frame(
                 target,
                 "mutation",
                 target.namespace,
                 parent=parent,
-                scope=scope,
+                scope=TransactionScope(
+                    transaction, CreationTimes(self.database, now_ms), job=job_id
+                ),
                 read_only=False,
                 now_ms=now_ms,
-                job=None if job is None else job[1],
+                job=job_id,
             )
             frame.attempt = attempt
             try:
@@ -391,10 +377,15 @@ class Runtime:
                 # read and our commit, which is exactly when OCC has to catch it.
                 await Checkpoint("commit", target.label)
                 ts = self._commit(frame, transaction, now_ms)
-                # A returned placeholder is resolved once the commit timestamp exists (§4.8).
-                if contains_commit_ts(result):
-                    result = resolve_commit_ts(result, ts)
-                self.record(Finished, frame.execution, result=copy_value(result))
+                if result is not None:
+                    # A returned placeholder is resolved once the commit timestamp exists
+                    # (§4.8).
+                    if contains_commit_ts(result):
+                        result = resolve_commit_ts(result, ts)
+                    traced = copy_value(result)
+                else:
+                    traced = None
+                self.trace.note(Finished, self.clock.now_ms, frame.execution, {"result": traced})
                 return result
             except ConflictError as conflict:
                 self._note_conflict(frame, target, conflict)
@@ -413,12 +404,16 @@ class Runtime:
 
     def _commit(self, frame: Frame, transaction: Transaction, now_ms: float) -> int:
         """Commit (or raise ConflictError); returns the commit timestamp."""
-        due = jobs.pending_jobs(self, transaction)
-        result = self.database.commit(transaction, now_ms=now_ms, label=str(frame.execution))
-        self.record(Committed, frame.execution, ts=result.ts, writes=result.writes)
+        due = jobs.pending_jobs(self, transaction) if transaction.writes else ()
+        execution = frame.execution
+        result = self.database.commit(transaction, now_ms=now_ms, label=str(execution))
+        ts = result.ts
+        self.trace.note(
+            Committed, self.clock.now_ms, execution, {"ts": ts, "writes": result.writes}
+        )
         for job in due:
             self.due.push(job)
-        return result.ts
+        return ts
 
     def _table_name(self, number: int) -> str:
         info = self.database.store.table_info(number)
@@ -524,7 +519,7 @@ class Runtime:
     # -- nested calls (§5.1–§5.4) ------------------------------------------------------
 
     async def call_query(self, frame: Frame, reference: Any, args: Any, *, snapshot: bool) -> Any:
-        target = self.resolve(reference, frame.namespace)
+        target = self.resolver.resolve(reference, frame.namespace)
         _expect(target, "query")
         if frame.function_type == "action":
             if snapshot:
@@ -557,7 +552,7 @@ class Runtime:
                 self.database.release(scope.transaction)
 
     async def call_mutation(self, frame: Frame, reference: Any, args: Any) -> Any:
-        target = self.resolve(reference, frame.namespace)
+        target = self.resolver.resolve(reference, frame.namespace)
         _expect(target, "mutation")
         if frame.function_type == "action":
             return await self.run_mutation(target, args, parent=frame)
@@ -565,25 +560,27 @@ class Runtime:
             raise NestingError(
                 f"Cannot call a mutation function from a {frame.function_type} function"
             )
-        assert frame.scope is not None
+        scope = frame.scope
+        assert scope is not None
         child = self._new_frame(
             target,
             "mutation",
             target.namespace,
             parent=frame,
-            scope=frame.scope,
+            scope=scope,
             read_only=False,
             now_ms=frame.now_ms,
             job=frame.job,
         )
-        transaction = frame.scope.transaction
+        transaction = scope.transaction
         mark = transaction.savepoint()
-        budget_before = (frame.scope.budget.count, frame.scope.budget.args_bytes)
+        budget = scope.budget
+        budget_before = (budget.count, budget.args_bytes)
         try:
             return await self._invoke(child, target, args)
         except BaseException:
             transaction.rollback_to(mark)  # only the nested writes; reads stay (§5.3)
-            frame.scope.budget.count, frame.scope.budget.args_bytes = budget_before
+            budget.count, budget.args_bytes = budget_before
             raise
 
     async def call_action(self, frame: Frame, reference: Any, args: Any) -> Any:

@@ -22,28 +22,65 @@ _DRAW_BYTES = 16
 
 
 class ExecutionSeed:
-    """One execution's deterministic stream: ids, child seeds and ``ctx.random``."""
+    """One execution's deterministic stream: ids, child seeds and ``ctx.random``.
 
-    __slots__ = ("_drawn", "_random", "seed")
+    A child's seed is the parent's next draw, but it is hashed only when the
+    child first needs it: the parent's counter moves on at once (so the order
+    of draws is unchanged), and a draw depends on nothing but the seed and
+    its position, so drawing it later gives the same bytes. Most nested calls
+    never make an id nor touch ``ctx.random``, so most never pay for it.
+    """
+
+    __slots__ = ("_drawn", "_parent", "_position", "_random", "_seed")
 
     def __init__(self, seed: int) -> None:
-        self.seed = seed & _SEED_MASK
+        self._seed: int | None = seed & _SEED_MASK
+        self._parent: ExecutionSeed | None = None
+        self._position = 0
         self._drawn = 0
         self._random: StreamRandom | None = None
+
+    @property
+    def seed(self) -> int:
+        seed = self._seed
+        if seed is None:
+            seed = self._derive()
+        return seed
+
+    def _derive(self) -> int:
+        parent = self._parent
+        assert parent is not None
+        seed = self._seed = int.from_bytes(parent._draw_at(self._position)[:8], "big")
+        self._parent = None
+        return seed
+
+    def _draw_at(self, position: int) -> bytes:
+        seed = self._seed
+        if seed is None:
+            seed = self._derive()
+        material = seed.to_bytes(8, "big") + position.to_bytes(8, "big")
+        return blake2b(material, digest_size=_DRAW_BYTES).digest()
 
     def draw(self) -> bytes:
         """The next 16 bytes of the stream."""
         self._drawn += 1
-        material = self.seed.to_bytes(8, "big") + self._drawn.to_bytes(8, "big")
-        return blake2b(material, digest_size=_DRAW_BYTES).digest()
+        return self._draw_at(self._drawn)
 
     def id_bytes(self) -> bytes:
         """16 fresh bytes for a document id."""
-        return self.draw()
+        self._drawn += 1
+        return self._draw_at(self._drawn)
 
     def child(self) -> ExecutionSeed:
-        """The seed of the next execution this one calls."""
-        return ExecutionSeed(int.from_bytes(self.draw()[:8], "big"))
+        """The seed of the next execution this one calls (see the class docstring)."""
+        self._drawn += 1
+        child = ExecutionSeed.__new__(ExecutionSeed)
+        child._seed = None
+        child._parent = self
+        child._position = self._drawn
+        child._drawn = 0
+        child._random = None
+        return child
 
     @property
     def random(self) -> random.Random:

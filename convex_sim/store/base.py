@@ -67,6 +67,28 @@ class DocumentWrite:
     computed it (for the bytes-written limit); a store may keep it so reads can count
     bytes without sizing the document again. None: the store computes it if it needs it."""
 
+    def __init__(
+        self,
+        table_number: int,
+        doc_id: str,
+        document: dict[str, Any] | None,
+        keys: Mapping[str, bytes] | None = None,
+        size: int | None = None,
+    ) -> None:
+        # As IndexChange's: every committed write makes one, so the slots are set directly.
+        _set_write_table_number(self, table_number)
+        _set_write_doc_id(self, doc_id)
+        _set_write_document(self, document)
+        _set_write_keys(self, keys)
+        _set_write_size(self, size)
+
+
+_set_write_table_number = DocumentWrite.__dict__["table_number"].__set__
+_set_write_doc_id = DocumentWrite.__dict__["doc_id"].__set__
+_set_write_document = DocumentWrite.__dict__["document"].__set__
+_set_write_keys = DocumentWrite.__dict__["keys"].__set__
+_set_write_size = DocumentWrite.__dict__["size"].__set__
+
 
 @dataclass(frozen=True, slots=True)
 class IndexChange:

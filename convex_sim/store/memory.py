@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from itertools import islice
 from types import MappingProxyType
 from typing import Any
@@ -42,6 +42,7 @@ from convex_sim.store.base import (
     Store,
     StoreStatistics,
     TableInfo,
+    compile_document_keys,
     document_keys,
 )
 from convex_sim.values import value_size
@@ -120,6 +121,8 @@ class MemoryStore(Store):
         self._indexes: dict[int, dict[str, _Index]] = {}
         # What ``indexes`` returns, built once per change: read on every write and query.
         self._definitions: dict[int, Mapping[str, IndexDefinition]] = {}
+        # ``document_keys`` over ``_definitions``, planned once per change of them.
+        self._key_makers: dict[int, Callable[[dict[str, Any]], dict[str, bytes]]] = {}
         self._documents: dict[str, _DocHistory] = {}
         self._doc_tables: dict[str, int] = {}
         self._dead_versions: deque[tuple[int, str]] = deque()
@@ -150,9 +153,10 @@ class MemoryStore(Store):
 
     def _refresh_definitions(self, number: int) -> None:
         """A new read-only mapping (never changed in place, so callers may iterate it)."""
-        self._definitions[number] = MappingProxyType(
+        self._definitions[number] = definitions = MappingProxyType(
             {name: index.definition for name, index in self._indexes[number].items()}
         )
+        self._key_makers[number] = compile_document_keys(definitions)
 
     def table_info(self, number: int) -> TableInfo | None:
         return self._tables.get(number)
@@ -182,6 +186,9 @@ class MemoryStore(Store):
 
     def indexes(self, table_number: int) -> Mapping[str, IndexDefinition]:
         return self._definitions[table_number]
+
+    def index_keys(self, table_number: int, document: dict[str, Any]) -> dict[str, bytes]:
+        return self._key_makers[table_number](document)
 
     def _table_of(self, doc_id: str) -> int | None:
         return self._doc_tables.get(doc_id)

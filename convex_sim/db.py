@@ -45,6 +45,7 @@ from convex_sim.values import (
     contains_commit_ts,
     copy_value,
     decode_id_string,
+    is_flat_value,
     make_id_string,
     type_name,
     value_size,
@@ -339,6 +340,22 @@ class DatabaseWriter(DatabaseReader):
     def _document_body(
         self, document: Any, table: str | None, *, operation: str, keep_missing: bool = False
     ) -> dict[str, Any]:
+        if not keep_missing and type(document) is dict:
+            # The usual body, every field a plain scalar: _drop_missing would only copy
+            # it and check_value would accept each field, so the copy is all there is to do.
+            for item in document.values():
+                kind = type(item)
+                if not (
+                    kind is float
+                    or kind is Id
+                    or item is None
+                    or kind is bool
+                    or (kind is str and item.isascii())
+                    or is_flat_value(item)
+                ):
+                    break
+            else:
+                return dict(document)
         if not isinstance(document, Mapping):
             where = f"db.{operation}" + (f" on table {table!r}" if table else "")
             raise InvalidValueError(f"{where} expects a dict of fields, got {type_name(document)}")

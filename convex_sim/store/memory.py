@@ -1,10 +1,15 @@
 """The in-memory store: multi-version documents and sorted indexes (§1.8, §4.1).
 
 Each document keeps its list of ``(ts, version)`` (``None`` = deleted). Each
-index is a ``SortedDict`` from encoded key to that key's history of
+index is a dict from encoded key to that key's history of
 ``(ts, doc_id or None)``: when a document's key changes at ts, its old key gets
 a ``None`` entry at ts and its new key a live one. A scan as of ts walks the
 keys in the interval and, for each, takes the newest entry at or before ts.
+
+The keys' sorted order is only needed by scans, and many indexes are never
+scanned (``by_id`` almost never: reads by id go to the documents): each index
+builds a ``SortedList`` of its keys on its first scan and keeps it up to date
+from then on, so a commit to an index nobody scanned costs one dict insert.
 
 Superseded versions and dead keys are queued as garbage with the timestamp at
 which they died; :meth:`MemoryStore.prune` drops those that no reader at or
@@ -15,12 +20,12 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from itertools import islice
 from types import MappingProxyType
 from typing import Any
 
-from sortedcontainers import SortedDict
+from sortedcontainers import SortedList
 
 from convex_sim.errors import SnapshotTooOldError
 from convex_sim.index_keys import document_key
@@ -37,6 +42,7 @@ from convex_sim.store.base import (
     Store,
     StoreStatistics,
     TableInfo,
+    compile_document_keys,
     document_keys,
 )
 from convex_sim.values import value_size
@@ -75,11 +81,32 @@ def _entry_ts(entry: tuple[Any, ...]) -> int:
 
 
 class _Index:
-    __slots__ = ("definition", "entries")
+    """One index: key -> key history, and (once scanned) the keys in sorted order."""
+
+    __slots__ = ("definition", "entries", "sorted_keys")
 
     def __init__(self, definition: IndexDefinition) -> None:
         self.definition = definition
-        self.entries: SortedDict = SortedDict()
+        self.entries: dict[bytes, _KeyHistory] = {}
+        self.sorted_keys: SortedList | None = None
+        """Every key of ``entries``, sorted; None until the first scan asks for it."""
+
+    def keys_in_order(self) -> SortedList:
+        keys = self.sorted_keys
+        if keys is None:
+            keys = self.sorted_keys = SortedList(self.entries)
+        return keys
+
+    def add_key(self, key: bytes, history: _KeyHistory) -> None:
+        """A key not in ``entries`` yet."""
+        self.entries[key] = history
+        if self.sorted_keys is not None:
+            self.sorted_keys.add(key)
+
+    def remove_key(self, key: bytes) -> None:
+        del self.entries[key]
+        if self.sorted_keys is not None:
+            self.sorted_keys.remove(key)
 
 
 class MemoryStore(Store):
@@ -94,6 +121,8 @@ class MemoryStore(Store):
         self._indexes: dict[int, dict[str, _Index]] = {}
         # What ``indexes`` returns, built once per change: read on every write and query.
         self._definitions: dict[int, Mapping[str, IndexDefinition]] = {}
+        # ``document_keys`` over ``_definitions``, planned once per change of them.
+        self._key_makers: dict[int, Callable[[dict[str, Any]], dict[str, bytes]]] = {}
         self._documents: dict[str, _DocHistory] = {}
         self._doc_tables: dict[str, int] = {}
         self._dead_versions: deque[tuple[int, str]] = deque()
@@ -124,9 +153,10 @@ class MemoryStore(Store):
 
     def _refresh_definitions(self, number: int) -> None:
         """A new read-only mapping (never changed in place, so callers may iterate it)."""
-        self._definitions[number] = MappingProxyType(
+        self._definitions[number] = definitions = MappingProxyType(
             {name: index.definition for name, index in self._indexes[number].items()}
         )
+        self._key_makers[number] = compile_document_keys(definitions)
 
     def table_info(self, number: int) -> TableInfo | None:
         return self._tables.get(number)
@@ -150,12 +180,15 @@ class MemoryStore(Store):
             document = history[-1][1]
             if document is not None and self._table_of(doc_id) == table_number:
                 key = document_key(document, index.key_fields)
-                built.entries[key] = [(history[-1][0], doc_id)]
+                built.add_key(key, [(history[-1][0], doc_id)])
         indexes[index.name] = built
         self._refresh_definitions(table_number)
 
     def indexes(self, table_number: int) -> Mapping[str, IndexDefinition]:
         return self._definitions[table_number]
+
+    def index_keys(self, table_number: int, document: dict[str, Any]) -> dict[str, bytes]:
+        return self._key_makers[table_number](document)
 
     def _table_of(self, doc_id: str) -> int | None:
         return self._doc_tables.get(doc_id)
@@ -217,15 +250,17 @@ class MemoryStore(Store):
         ts: int,
     ) -> Iterator[tuple[bytes, dict[str, Any], int]]:
         self._check_ts(ts)
-        entries = self._indexes[table_number][index].entries
+        chosen = self._indexes[table_number][index]
+        entries = chosen.entries
+        ordered = chosen.keys_in_order()
         documents = self._documents
         low, high = start, end
         while True:
-            # Copy a chunk of keys, then re-seek after it: the sorted dict may
+            # Copy a chunk of keys, then re-seek after it: the sorted keys may
             # change between our steps (other transactions commit).
             keys = list(
                 islice(
-                    entries.irange(low, high, inclusive=(True, False), reverse=reverse),
+                    ordered.irange(low, high, inclusive=(True, False), reverse=reverse),
                     _SCAN_CHUNK,
                 )
             )
@@ -298,6 +333,20 @@ class MemoryStore(Store):
                 history.append((ts, new, value_size(new) if size is None else size, new_keys))
                 if number not in self._table_created:
                     self._table_created[number] = ts
+            if old_keys is None and new_keys is not None:
+                # An insert (the usual write): every index gains a key, none loses one.
+                for name, index in self._indexes[number].items():
+                    added = new_keys[name]
+                    entries = index.entries
+                    key_history = entries.get(added)
+                    if key_history is None:
+                        entries[added] = [(ts, doc_id)]
+                        if index.sorted_keys is not None:
+                            index.sorted_keys.add(added)
+                    else:
+                        key_history.append((ts, doc_id))
+                    changes.append(IndexChange(number, name, None, added, doc_id))
+                continue
             for name, index in self._indexes[number].items():
                 old_key = None if old_keys is None else old_keys[name]
                 new_key = None if new_keys is None else new_keys[name]
@@ -306,7 +355,11 @@ class MemoryStore(Store):
                         index.entries[old_key].append((ts, None))
                         dead_keys.append((ts, index, old_key))
                     if new_key is not None:
-                        index.entries.setdefault(new_key, []).append((ts, doc_id))
+                        key_history = index.entries.get(new_key)
+                        if key_history is None:
+                            index.add_key(new_key, [(ts, doc_id)])
+                        else:
+                            key_history.append((ts, doc_id))
                 changes.append(IndexChange(number, name, old_key, new_key, doc_id))
         self._latest_ts = ts
         return changes
@@ -334,7 +387,7 @@ class MemoryStore(Store):
             if key_history is not None:
                 _drop_invisible(key_history, floor_ts)
                 if len(key_history) == 1 and key_history[0][1] is None:
-                    del entries[key]
+                    index.remove_key(key)
 
     def statistics(self) -> StoreStatistics:
         return StoreStatistics(

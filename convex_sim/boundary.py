@@ -16,7 +16,6 @@ from typing import Any
 
 from convex_sim.components import Namespace
 from convex_sim.errors import ValidationError
-from convex_sim.functions import FunctionDefinition
 from convex_sim.limits import MAX_FUNCTION_ARGS_BYTES, LimitExceededError
 from convex_sim.resolution import Target
 from convex_sim.store.base import Store
@@ -35,9 +34,6 @@ class Boundary:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._id_resolvers: dict[str, Callable[[str], str | None]] = {}
-        self._none_returns: set[FunctionDefinition] = set()
-        """Functions whose return check has passed ``None`` through unchanged once: it
-        always will (validators are pure, and ``None`` is a Convex value of size 1)."""
 
     def check_args(self, target: Target, args: Any) -> dict[str, Any]:
         """The arguments as the handler receives them: validated, and a copy."""
@@ -66,14 +62,6 @@ class Boundary:
 
     def check_result(self, target: Target, result: Any) -> Any:
         """The return value as the caller receives it (validated when there is a validator)."""
-        if result is None and target.definition in self._none_returns:
-            return None
-        checked = self._check_result(target, result)
-        if result is None and checked is None:
-            self._none_returns.add(target.definition)
-        return checked
-
-    def _check_result(self, target: Target, result: Any) -> Any:
         if target.definition.function_type != "mutation" and contains_commit_ts(result):
             raise ValidationError(
                 "ctx.db.vars.commit_ts cannot be returned from a query or action; it only "

@@ -11,6 +11,7 @@ they just ``await ctx.db.get(...)``.
 from __future__ import annotations
 
 from collections.abc import Coroutine, Generator
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from convex_sim.errors import ConvexSimError
@@ -18,34 +19,19 @@ from convex_sim.errors import ConvexSimError
 T = TypeVar("T")
 
 
+@dataclass(slots=True)
 class Checkpoint:
     """An awaited operation: ``operation`` like ``"db.get"``, ``detail`` like a table name.
 
-    A plain slotted class rather than a frozen dataclass: one is made for
-    every ``ctx`` call, and a frozen dataclass's ``__init__`` costs several
-    times as much.
+    Not frozen: one is made for every ``ctx`` call, and a frozen dataclass's
+    ``__init__`` costs several times a plain one. Nothing changes it once made.
     """
 
-    __slots__ = ("detail", "operation")
-
-    def __init__(self, operation: str, detail: str = "") -> None:
-        self.operation = operation
-        self.detail = detail
+    operation: str
+    detail: str = ""
 
     def __await__(self) -> Generator[Checkpoint, None, None]:
         yield self
-
-    def _fields(self) -> tuple[Any, ...]:
-        return (self.operation, self.detail)
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and self._fields() == other._fields()
-
-    def __hash__(self) -> int:
-        return hash((type(self).__name__, *self._fields()))
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}{self._fields()!r}"
 
 
 class ForeignAwaitError(ConvexSimError, RuntimeError):

@@ -14,11 +14,12 @@ that the runtime module keeps to running them.
 
 from __future__ import annotations
 
+import functools
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any
 
 from convex_sim.db import DatabaseReader, DatabaseWriter
 from convex_sim.errors import ConvexSimError
@@ -96,7 +97,6 @@ class Frame:
         read_only: bool,
         runtime: Runtime,
         job: str | None = None,
-        session: DbSession | None = None,
         snapshot: bool = False,
         attempt: int = 1,
     ) -> None:
@@ -112,7 +112,7 @@ class Frame:
         self.read_only = read_only
         self.runtime = runtime
         self.job = job
-        self._session = session
+        self._session: DbSession | None = None
         self.snapshot = snapshot
         self.attempt = attempt
 
@@ -124,10 +124,6 @@ class Frame:
             session = self._session = self.runtime._session(self)
         return session
 
-    @session.setter
-    def session(self, session: DbSession | None) -> None:
-        self._session = session
-
     @property
     def rng(self) -> random.Random:
         """``ctx.random``: made on first use (most executions never ask)."""
@@ -138,36 +134,6 @@ class Frame:
 
 
 # -- ctx --------------------------------------------------------------------------
-
-
-T = TypeVar("T")
-
-
-class _on_first_use(Generic[T]):
-    """``functools.cached_property`` without its per-instance lock (Python 3.11 takes
-    one on every first read): a context belongs to one execution, which runs on
-    one thread. The value lands in the instance's ``__dict__``, so later reads
-    never come back here."""
-
-    def __init__(self, make: Callable[[Any], T]) -> None:
-        self._make = make
-        self._name = make.__name__
-        self.__doc__ = make.__doc__
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self._name = name
-
-    @overload
-    def __get__(self, instance: None, owner: type | None = None) -> _on_first_use[T]: ...
-
-    @overload
-    def __get__(self, instance: object, owner: type | None = None) -> T: ...
-
-    def __get__(self, instance: object, owner: type | None = None) -> T | _on_first_use[T]:
-        if instance is None:
-            return self
-        value = instance.__dict__[self._name] = self._make(instance)
-        return value
 
 
 class Logger:
@@ -233,12 +199,12 @@ class _BaseCtx:
         self._runtime = runtime
         self._frame = frame
 
-    @_on_first_use
+    @functools.cached_property
     def log(self) -> Logger:
         """``console.log`` and friends: lines go into the trace."""
         return Logger(self._runtime, self._frame)
 
-    @_on_first_use
+    @functools.cached_property
     def meta(self) -> Meta:
         return Meta(self._frame.job)
 
@@ -280,7 +246,7 @@ class _BaseCtx:
 class QueryCtx(_BaseCtx):
     """``ctx`` in a query: a read-only ``db`` and ``run_query``."""
 
-    @_on_first_use
+    @functools.cached_property
     def db(self) -> DatabaseReader:
         """Made on first use, with the frame's session (itself made then)."""
         session = self._frame.session
@@ -291,14 +257,14 @@ class QueryCtx(_BaseCtx):
 class MutationCtx(_BaseCtx):
     """``ctx`` in a mutation: ``db``, ``scheduler``, ``run_query`` and ``run_mutation``."""
 
-    @_on_first_use
+    @functools.cached_property
     def db(self) -> DatabaseWriter:
         """Made on first use, with the frame's session (itself made then)."""
         session = self._frame.session
         assert session is not None
         return DatabaseWriter(session)
 
-    @_on_first_use
+    @functools.cached_property
     def scheduler(self) -> Scheduler:
         return Scheduler(self._runtime, self._frame)
 
@@ -310,7 +276,7 @@ class MutationCtx(_BaseCtx):
 class ActionCtx(_BaseCtx):
     """``ctx`` in an action: no ``db``; every call is its own transaction."""
 
-    @_on_first_use
+    @functools.cached_property
     def scheduler(self) -> Scheduler:
         return Scheduler(self._runtime, self._frame)
 

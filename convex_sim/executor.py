@@ -188,28 +188,14 @@ class Executor:
 
     def run(self, feeder: Feeder | None = None) -> None:
         """Step until every task is done and the feeder has nothing more to start."""
-        active = self._active
-        clock = self.clock
-        step = self._step
-        # A lone runnable task needs no choice (``Chooser.choose(1)`` records none and
-        # asks no one), so it is stepped without building the list of runnable tasks.
-        # A chooser of another class may want to see every choice: it still does.
-        lone_needs_no_choice = type(self.chooser).choose is Chooser.choose
         while True:
             if feeder is not None:
                 feeder.start_ready(self)
-            now = clock.now_ms
-            if len(active) == 1 and lone_needs_no_choice:
-                task = active[0]
-                if task.wake_ms <= now:
-                    step(task)
-                    continue
-                runnable = []
-            else:
-                runnable = [task for task in active if task.wake_ms <= now]
-                if runnable:
-                    step(runnable[self.chooser.choose(len(runnable))])
-                    continue
+            now = self.clock.now_ms
+            runnable = [task for task in self._active if task.wake_ms <= now]
+            if runnable:
+                self._step(runnable[self.chooser.choose(len(runnable))])
+                continue
             wakes = [task.wake_ms for task in self._active]
             upcoming = None if feeder is None else feeder.next_time()
             if upcoming is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from convex_sim.checkpoint import Checkpoint
 from convex_sim.errors import ConvexSimError
@@ -20,17 +20,11 @@ if TYPE_CHECKING:
     from convex_sim.database import ConflictError
 
 
+@dataclass(slots=True)
 class Sleep(Checkpoint):
     """Await this to wait ``ms`` of virtual time; the executor decides what runs meanwhile."""
 
-    __slots__ = ("ms",)
-
-    def __init__(self, operation: str, detail: str = "", ms: float = 0.0) -> None:
-        super().__init__(operation, detail)
-        self.ms = ms
-
-    def _fields(self) -> tuple[Any, ...]:
-        return (self.operation, self.detail, self.ms)
+    ms: float = 0.0
 
 
 @dataclass(frozen=True)

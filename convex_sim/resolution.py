@@ -47,7 +47,6 @@ class Resolver:
             for path in namespace.registry.functions
         }
         self._resolved: dict[tuple[Any, str, bool], Target] = {}
-        self._handles_made: dict[tuple[Any, str], str] = {}
 
     def resolve(self, reference: Any, caller: Namespace, *, client: bool = False) -> Target:
         """The function ``reference`` names, as seen from ``caller``.
@@ -66,16 +65,8 @@ class Resolver:
 
     def handle(self, reference: Any, caller: Namespace) -> str:
         """The ``function://`` handle of the function ``reference`` names from ``caller``."""
-        try:
-            key = (reference, caller.path)
-            return self._handles_made[key]
-        except KeyError:
-            target = self.resolve(reference, caller)
-            made = self._handles_made[key] = handle_for(target.namespace.path, target.path)
-            return made
-        except TypeError:  # an unhashable reference
-            target = self.resolve(reference, caller)
-            return handle_for(target.namespace.path, target.path)
+        target = self.resolve(reference, caller)
+        return handle_for(target.namespace.path, target.path)
 
     def _resolve_uncached(self, reference: Any, caller: Namespace, *, client: bool) -> Target:
         ref = as_reference(reference)

@@ -82,10 +82,8 @@ def _observed(operation: str) -> tuple[type[TraceEvent], str, str]:
     return DocumentRead, operation.removeprefix("db."), "detail"
 
 
-_QUERY_OPERATIONS: Final = tuple(
-    f"db.query.{name}" for name in ("take", "first", "unique", "collect", "paginate")
-)
-_OBSERVED: Final = {op: _observed(op) for op in (*_WRITE_OPERATIONS, "db.get", *_QUERY_OPERATIONS)}
+_OBSERVED: dict[str, tuple[type[TraceEvent], str, str]] = {}
+"""``_observed`` per operation name, filled as operations first occur."""
 
 
 class FunctionTypeError(ConvexSimError, TypeError):
@@ -240,7 +238,7 @@ class Runtime:
         def observe(operation: str, table: str, detail: str) -> None:
             known = _OBSERVED.get(operation)
             if known is None:
-                known = _observed(operation)
+                known = _OBSERVED[operation] = _observed(operation)
             make, name, field = known
             note(make, clock.now_ms, execution, {"operation": name, "table": table, field: detail})
 
@@ -285,28 +283,27 @@ class Runtime:
         finally:
             _CURRENT.reset(token)
         if finish:
-            self.trace.note(
-                Finished, self.clock.now_ms, frame.execution, {"result": copy_value(result)}
-            )
+            self._record_finish(frame, result)
         return result
 
     def _record_start(self, frame: Frame, target: Target, args: Any) -> None:
         parent = frame.parent
-        self.trace.note(
+        self.record(
             ExecutionStarted,
-            self.clock.now_ms,
             frame.execution,
-            {
-                "function": target.label,
-                "function_type": target.definition.function_type,
-                "component": target.namespace.path,
-                "args": args,
-                "parent": None if parent is None else parent.execution,
-                "job": frame.job,
-                "snapshot": frame.snapshot,
-                "attempt": frame.attempt,
-            },
+            function=target.label,
+            function_type=target.definition.function_type,
+            component=target.namespace.path,
+            args=args,
+            parent=None if parent is None else parent.execution,
+            job=frame.job,
+            snapshot=frame.snapshot,
+            attempt=frame.attempt,
         )
+
+    def _record_finish(self, frame: Frame, result: Any) -> None:
+        """``result`` is a checked Convex value: the trace needs only a copy."""
+        self.record(Finished, frame.execution, result=copy_value(result))
 
     def _record_failure(self, frame: Frame, error: BaseException) -> None:
         self.record(Failed, frame.execution, error=type(error).__name__, message=str(error))
@@ -356,9 +353,7 @@ class Runtime:
                 "mutation",
                 target.namespace,
                 parent=parent,
-                scope=TransactionScope(
-                    transaction, CreationTimes(self.database, now_ms), job=job_id
-                ),
+                scope=self._scope(transaction, now_ms, job=job_id),
                 read_only=False,
                 now_ms=now_ms,
                 job=job_id,
@@ -377,15 +372,10 @@ class Runtime:
                 # read and our commit, which is exactly when OCC has to catch it.
                 await Checkpoint("commit", target.label)
                 ts = self._commit(frame, transaction, now_ms)
-                if result is not None:
-                    # A returned placeholder is resolved once the commit timestamp exists
-                    # (§4.8).
-                    if contains_commit_ts(result):
-                        result = resolve_commit_ts(result, ts)
-                    traced = copy_value(result)
-                else:
-                    traced = None
-                self.trace.note(Finished, self.clock.now_ms, frame.execution, {"result": traced})
+                # A returned placeholder is resolved once the commit timestamp exists (§4.8).
+                if contains_commit_ts(result):
+                    result = resolve_commit_ts(result, ts)
+                self._record_finish(frame, result)
                 return result
             except ConflictError as conflict:
                 self._note_conflict(frame, target, conflict)
@@ -404,13 +394,11 @@ class Runtime:
 
     def _commit(self, frame: Frame, transaction: Transaction, now_ms: float) -> int:
         """Commit (or raise ConflictError); returns the commit timestamp."""
-        due = jobs.pending_jobs(self, transaction) if transaction.writes else ()
+        due = jobs.pending_jobs(self, transaction)
         execution = frame.execution
         result = self.database.commit(transaction, now_ms=now_ms, label=str(execution))
         ts = result.ts
-        self.trace.note(
-            Committed, self.clock.now_ms, execution, {"ts": ts, "writes": result.writes}
-        )
+        self.record(Committed, execution, ts=ts, writes=result.writes)
         for job in due:
             self.due.push(job)
         return ts

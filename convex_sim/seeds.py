@@ -33,10 +33,14 @@ class ExecutionSeed:
 
     __slots__ = ("_drawn", "_parent", "_position", "_random", "_seed")
 
-    def __init__(self, seed: int) -> None:
-        self._seed: int | None = seed & _SEED_MASK
-        self._parent: ExecutionSeed | None = None
-        self._position = 0
+    def __init__(
+        self, seed: int | None, *, parent: ExecutionSeed | None = None, position: int = 0
+    ) -> None:
+        """A stream from ``seed``; or, with ``seed=None``, the one ``parent`` will draw
+        at ``position`` (see :meth:`child`)."""
+        self._seed = None if seed is None else seed & _SEED_MASK
+        self._parent = parent
+        self._position = position
         self._drawn = 0
         self._random: StreamRandom | None = None
 
@@ -68,19 +72,12 @@ class ExecutionSeed:
 
     def id_bytes(self) -> bytes:
         """16 fresh bytes for a document id."""
-        self._drawn += 1
-        return self._draw_at(self._drawn)
+        return self.draw()
 
     def child(self) -> ExecutionSeed:
         """The seed of the next execution this one calls (see the class docstring)."""
         self._drawn += 1
-        child = ExecutionSeed.__new__(ExecutionSeed)
-        child._seed = None
-        child._parent = self
-        child._position = self._drawn
-        child._drawn = 0
-        child._random = None
-        return child
+        return ExecutionSeed(None, parent=self, position=self._drawn)
 
     @property
     def random(self) -> random.Random:

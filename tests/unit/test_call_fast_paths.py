@@ -2,8 +2,7 @@
 
 A child seed hashed only when first needed gives the bytes an eager draw
 would; a frame's session made on first use is the one the frame would have
-had; a return check that remembers ``None`` passing still refuses it where
-the validator does.
+had; results, handles and choices come out the same on every call.
 """
 
 from __future__ import annotations
@@ -124,7 +123,7 @@ def test_a_frame_makes_its_session_once_and_ctx_db_uses_it() -> None:
     assert _sim().query(session_once, {}) is True
 
 
-def test_remembered_none_result_still_passes_and_others_are_still_checked() -> None:
+def test_none_results_are_checked_the_same_on_every_call() -> None:
     sim = _sim()
     for _ in range(3):
         assert sim.mutation(returns_none, {}) is None
@@ -134,7 +133,7 @@ def test_remembered_none_result_still_passes_and_others_are_still_checked() -> N
             sim.mutation(returns_number_or_none, {"give": True})
 
 
-# -- references, handles and the executor's lone-task step ---------------------------------
+# -- references, handles and the executor -------------------------------------------
 
 
 def test_proxy_children_are_kept_and_never_hide_methods() -> None:
@@ -149,7 +148,7 @@ def test_proxy_children_are_kept_and_never_hide_methods() -> None:
         _ = root.mod.__wrapped__
 
 
-def test_remembered_handles_are_the_handles_and_failures_are_not_remembered() -> None:
+def test_handles_are_the_same_for_every_spelling_and_failures_raise_every_time() -> None:
     from convex_sim.functions import FunctionNotFoundError
     from convex_sim.references import handle_for
 
@@ -164,8 +163,8 @@ def test_remembered_handles_are_the_handles_and_failures_are_not_remembered() ->
             runtime.handle("test_call_fast_paths:missing", app)
 
 
-def test_a_lone_task_steps_as_a_chosen_one_would() -> None:
-    """The executor's lone-task shortcut makes the same run as asking the chooser."""
+def test_a_chooser_subclass_sees_every_turn_and_makes_the_same_run() -> None:
+    """A chooser that watches each choice (lone tasks included) changes nothing."""
     from convex_sim.executor import Chooser
     from convex_sim.trace import ExecutionStarted
 
@@ -189,4 +188,4 @@ def test_a_lone_task_steps_as_a_chosen_one_would() -> None:
     asking = Asking()
     plain = Chooser(lambda n: (n * 7 + 3) % n, "plain")
     assert run(asking) == run(plain)
-    assert 1 in asking.asked  # the subclass still saw its lone-task turns
+    assert 1 in asking.asked  # the subclass saw the lone-task turns too

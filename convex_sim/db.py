@@ -96,9 +96,6 @@ class DbSession:
     """Ids this session already resolved: an id often comes back (``get`` then ``delete``),
     and what it names cannot change (its table number and the table's name are fixed)."""
 
-    def checkpoint(self, operation: str, detail: str = "") -> Checkpoint:
-        return Checkpoint(operation, detail)
-
     def observe(self, operation: str, table: str, detail: str = "") -> None:
         if self.observer is not None:
             self.observer(operation, table, detail)
@@ -208,30 +205,23 @@ class DatabaseReader:
     async def get(self, table_or_id: str, doc_id: Any = _NOTHING) -> dict[str, Any] | None:
         """The document with this id, or None. ``get(table, id)`` also checks the table."""
         await Checkpoint("db.get", str(table_or_id))
-        session = self._session
-        # _split_table_and_id("get", ...), and session.locate_id's cache, inlined.
-        if doc_id is _NOTHING:
-            table, raw_id = None, table_or_id
-        else:
-            table, raw_id = table_or_id, doc_id
+        table, raw_id, _ = _split_table_and_id("get", table_or_id, doc_id, ())
+        if table is not None:
             check_identifier(table, what="Table name")
             self._check_table_kind(table, "get")
-        located = session._located.get(raw_id) if isinstance(raw_id, str) else None
+        session = self._session
+        located = session.locate_id(raw_id, operation="get")
         if located is None:
-            located = session.locate_id(raw_id, operation="get")
-            if located is None:
-                return None
+            return None
         number, actual = located
-        if self._system or actual.startswith("_"):
-            self._check_table_kind(actual, "get")
+        self._check_table_kind(actual, "get")
         if table is not None and actual != table:
             raise InvalidIdError(
                 f"Invalid argument `id` for `db.get`: expected to be an Id<{table!r}>, "
                 f"got Id<{actual!r}>"
             )
         document = session.transaction.get(number, raw_id)
-        if session.observer is not None:
-            session.observer("db.get", actual, str(raw_id))
+        session.observe("db.get", actual, str(raw_id))
         return None if document is None else copy_value(document)
 
     def query(self, table: str) -> QueryInitializer:
@@ -285,8 +275,7 @@ class DatabaseWriter(DatabaseReader):
         if contains_commit_ts(validated):
             session.transaction.uses_commit_ts = True
         session.transaction.write(number, doc_id, stored, size=size)
-        if session.observer is not None:
-            session.observer("db.insert", table, str(doc_id))
+        session.observe("db.insert", table, str(doc_id))
         return doc_id
 
     async def patch(self, table_or_id: str, doc_id: Any, fields: Any = _NOTHING) -> None:
@@ -323,12 +312,10 @@ class DatabaseWriter(DatabaseReader):
     async def delete(self, table_or_id: str, doc_id: Any = _NOTHING) -> None:
         """Delete the document; deleting a missing one is an error (§3.2)."""
         await Checkpoint("db.delete", str(table_or_id))
-        table, raw_id = (None, table_or_id) if doc_id is _NOTHING else (table_or_id, doc_id)
+        table, raw_id, _ = _split_table_and_id("delete", table_or_id, doc_id, ())
         number, actual, _ = self._load_for_write(table, raw_id, "delete", "Delete")
-        session = self._session
-        session.transaction.write(number, raw_id, None)
-        if session.observer is not None:
-            session.observer("db.delete", actual, str(raw_id))
+        self._session.transaction.write(number, raw_id, None)
+        self._session.observe("db.delete", actual, str(raw_id))
 
     @property
     def system(self) -> DatabaseReader:
@@ -340,22 +327,14 @@ class DatabaseWriter(DatabaseReader):
     def _document_body(
         self, document: Any, table: str | None, *, operation: str, keep_missing: bool = False
     ) -> dict[str, Any]:
-        if not keep_missing and type(document) is dict:
-            # The usual body, every field a plain scalar: _drop_missing would only copy
-            # it and check_value would accept each field, so the copy is all there is to do.
-            for item in document.values():
-                kind = type(item)
-                if not (
-                    kind is float
-                    or kind is Id
-                    or item is None
-                    or kind is bool
-                    or (kind is str and item.isascii())
-                    or is_flat_value(item)
-                ):
-                    break
-            else:
-                return dict(document)
+        # The usual body, every field a plain scalar: _drop_missing would only copy it
+        # and check_value would accept each field, so the copy is all there is to do.
+        if (
+            not keep_missing
+            and type(document) is dict
+            and all(is_flat_value(item) for item in document.values())
+        ):
+            return dict(document)
         if not isinstance(document, Mapping):
             where = f"db.{operation}" + (f" on table {table!r}" if table else "")
             raise InvalidValueError(f"{where} expects a dict of fields, got {type_name(document)}")
@@ -383,14 +362,11 @@ class DatabaseWriter(DatabaseReader):
             check_identifier(table, what="Table name")
             self._check_table_kind(table, operation)
         session = self._session
-        located = session._located.get(raw_id) if isinstance(raw_id, str) else None
+        located = session.locate_id(raw_id, operation=operation)
         if located is None:
-            located = session.locate_id(raw_id, operation=operation)
-            if located is None:
-                raise DocumentNotFoundError(f"{verb} on nonexistent document ID {raw_id}")
+            raise DocumentNotFoundError(f"{verb} on nonexistent document ID {raw_id}")
         number, actual = located
-        if self._system or actual.startswith("_"):
-            self._check_table_kind(actual, operation)
+        self._check_table_kind(actual, operation)
         if table is not None and actual != table:
             raise InvalidIdError(
                 f"Invalid argument `id` for `db.{operation}`: expected to be an "

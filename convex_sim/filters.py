@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from convex_sim.errors import InvalidIndexRangeError, InvalidQueryError
@@ -289,56 +288,26 @@ class KeyRange:
         return f"{self.name} ({parts or 'all'})"
 
 
-@lru_cache(maxsize=1024)
-def _field_positions(index: IndexDefinition) -> dict[str, int]:
-    """Each key field's position (the last one, should a field repeat). Do not mutate."""
-    return {field: position for position, field in enumerate(index.key_fields)}
-
-
 def compile_index_range(
     table: str, index: IndexDefinition, builder: IndexRangeBuilder | None
 ) -> KeyRange:
     """The key interval an index range expression covers, or an error naming the broken rule."""
+    name = f"{table}.{index.name}"
     if builder is None:
-        return KeyRange(b"", KEY_MAX, f"{table}.{index.name}")
+        return KeyRange(b"", KEY_MAX, name)
+    positions = {field: position for position, field in enumerate(index.key_fields)}
     eqs = builder.eqs
-    if builder.lower is None and builder.upper is None:
-        # Eqs on plain strings and ints compile the same every time: remember them.
-        # (Only those: a cache keyed on ==-equal values would mix 1, 1.0 and True.)
-        cacheable = True
-        for field, value in eqs:
-            if type(field) is not str or (type(value) is not str and type(value) is not int):
-                cacheable = False
-                break
-        if cacheable:
-            cache_key = (table, id(index), *eqs)
-            cached = _eq_ranges.get(cache_key)
-            if cached is not None and cached[0] is index:
-                return cached[1]
-        positions = _field_positions(index)
+    if (
+        builder.lower is None
+        and builder.upper is None
+        and all(positions.get(field) == position for position, (field, _) in enumerate(eqs))
+    ):
         # The common case, eqs on a prefix of the key written in index order: every
         # rule the general path checks holds, and the range is that prefix's keys.
-        for position, (field, _) in enumerate(eqs):
-            if positions.get(field) != position:
-                break
-        else:
-            prefix = b"".join([encode_value(value) for _, value in eqs])
-            terms = tuple([(field, "==", value) for field, value in eqs])
-            key_range = KeyRange(prefix, prefix_end(prefix), f"{table}.{index.name}", terms)
-            if cacheable:
-                if len(_eq_ranges) >= _EQ_RANGES_LIMIT:
-                    _eq_ranges.clear()
-                _eq_ranges[cache_key] = (index, key_range)
-            return key_range
-    else:
-        positions = _field_positions(index)
-    return _compile_general(f"{table}.{index.name}", index, positions, builder)
-
-
-_EQ_RANGES_LIMIT = 1024
-_eq_ranges: dict[tuple[Any, ...], tuple[IndexDefinition, KeyRange]] = {}
-"""Compiled eq-only ranges by table, index (by identity: the entry keeps the index, so
-its id is not reused while cached) and ``(field, value)`` pairs; emptied when full."""
+        prefix = b"".join([encode_value(value) for _, value in eqs])
+        terms = tuple([(field, "==", value) for field, value in eqs])
+        return KeyRange(prefix, prefix_end(prefix), name, terms)
+    return _compile_general(name, index, positions, builder)
 
 
 def _compile_general(

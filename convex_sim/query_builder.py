@@ -123,12 +123,8 @@ class Query:
     def _resolve(self) -> tuple[int | None, IndexDefinition, KeyRange]:
         session = self._session
         store = session.database.store
-        # session.table_number and session.table_exists, inlined.
-        number = store.table_number(session.namespace, self._table, create=False)
-        exists = number is not None and (
-            store.table_exists(number, session.transaction.snapshot_ts)
-            or session.table_exists(number)
-        )
+        number = session.table_number(self._table)
+        exists = number is not None and session.table_exists(number)
         if self._explicit_index is None:
             definition = (
                 store.indexes(number)[BY_CREATION_TIME]
@@ -176,10 +172,8 @@ class Query:
     # -- consuming ------------------------------------------------------------
 
     def _observe(self, operation: str, returned: int) -> None:
-        observer = self._session.observer
-        if observer is not None:
-            index = self._explicit_index or "by_creation_time (full scan)"
-            observer(operation, self._table, f"{index}: {returned} returned")
+        index = self._explicit_index or "by_creation_time (full scan)"
+        self._session.observe(operation, self._table, f"{index}: {returned} returned")
 
     async def take(self, n: int) -> list[dict[str, Any]]:
         """The first ``n`` documents that pass the filters (§2.3)."""

@@ -124,17 +124,15 @@ class Transaction:
     def _count_interval(self) -> None:
         self.read_intervals += 1
         if self.read_intervals > MAX_READ_INTERVALS:
-            self._too_many_intervals()
+            raise LimitExceededError(
+                "TooManyReads",
+                f"this transaction read more than {MAX_READ_INTERVALS} index ranges",
+            )
 
-    @staticmethod
-    def _too_many_intervals() -> None:
-        raise LimitExceededError(
-            "TooManyReads",
-            f"this transaction read more than {MAX_READ_INTERVALS} index ranges",
-        )
-
-    def _check_read_limits(self) -> None:
-        """The read limits, checked once a read was counted (reads count inline)."""
+    def _count_read(self, size: int) -> None:
+        """One document read (of ``size`` bytes, as the store or the write kept it)."""
+        self.documents_scanned += 1
+        self.bytes_read += size
         if self.bytes_read > MAX_BYTES_READ:
             raise LimitExceededError(
                 "TooManyBytesRead", f"this transaction read more than {MAX_BYTES_READ} bytes"
@@ -157,36 +155,22 @@ class Transaction:
 
     def get(self, table_number: int, doc_id: str, *, record: bool = True) -> dict[str, Any] | None:
         """The document as this transaction sees it; records a point read on ``by_id``."""
-        if self.closed:
-            self._check_open()
+        self._check_open()
         if record:
             point = (table_number, doc_id)
-            points = self._points_read
-            if point not in points:
+            if point not in self._points_read:
                 # Intervals count after merging: re-reading a point adds nothing (§10).
-                points.add(point)
-                self.read_intervals += 1
-                if self.read_intervals > MAX_READ_INTERVALS:
-                    self._too_many_intervals()
-                # self.read_set.add_point(table_number, BY_ID, ...), inlined.
-                key = encode_value(doc_id)
-                intervals = self.read_set.intervals.get((table_number, BY_ID))
-                if intervals is None:
-                    intervals = self.read_set.intervals[(table_number, BY_ID)] = []
-                intervals.append(Interval(key, key + b"\x00"))
+                self._points_read.add(point)
+                self._count_interval()
+                self.read_set.add_point(table_number, BY_ID, encode_value(doc_id))
         pending = self.writes.get(doc_id)
         if pending is not None:
-            document = pending.document
-            size = pending.size
+            document, size = pending.document, pending.size
         else:
             found = self.store.get_sized(doc_id, self.snapshot_ts)
             document, size = (None, 0) if found is None else found
         if record:
-            # Counted with the size kept beside the document (no sizing per read).
-            self.documents_scanned += 1
-            self.bytes_read += size
-            if self.bytes_read > MAX_BYTES_READ or self.documents_scanned > MAX_DOCUMENTS_SCANNED:
-                self._check_read_limits()
+            self._count_read(size)
         return document
 
     def scan(
@@ -202,8 +186,7 @@ class Transaction:
 
         The read interval is registered now (empty) and grows as rows are handed out.
         """
-        if self.closed:
-            self._check_open()
+        self._check_open()
         self._count_interval()
         interval = (
             self.read_set.add(table_number, index, end, end)
@@ -233,13 +216,8 @@ class Transaction:
         for key, document, size in rows:
             if skip_written and document["_id"] in writes:
                 continue
-            if self.closed:
-                self._check_open()
-            # Counted inline, with the size the store kept: once per row.
-            self.documents_scanned += 1
-            self.bytes_read += size
-            if self.bytes_read > MAX_BYTES_READ or self.documents_scanned > MAX_DOCUMENTS_SCANNED:
-                self._check_read_limits()
+            self._check_open()
+            self._count_read(size)
             if reverse:
                 interval.start = key
             else:
@@ -263,8 +241,7 @@ class Transaction:
         and kept with the write so reads count it without sizing the document again
         (when not given, the document is sized for that, and nothing is counted written).
         """
-        if self.closed:
-            self._check_open()
+        self._check_open()
         if self.read_only:
             raise TransactionClosedError("a read-only transaction cannot write")
         self.documents_written += 1

@@ -22,7 +22,6 @@ from convex_sim.db import DatabaseReader, DatabaseWriter, _plainly_differ
 from convex_sim.filters import (
     IndexRangeBuilder,
     _compile_general,
-    _field_positions,
     compile_index_range,
 )
 from convex_sim.index_keys import document_key
@@ -58,7 +57,10 @@ def test_eq_only_ranges_compile_as_the_general_compiler_does(
         builder.eq(field, value)
     fast = _compiled(builder, lambda b: compile_index_range("t", INDEX, b))
     general = _compiled(
-        builder, lambda b: _compile_general("t.by_abc", INDEX, _field_positions(INDEX), b)
+        builder,
+        lambda b: _compile_general(
+            "t.by_abc", INDEX, {f: p for p, f in enumerate(INDEX.key_fields)}, b
+        ),
     )
     assert fast == general
 

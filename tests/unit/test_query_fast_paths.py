@@ -1,8 +1,8 @@
 """The query path's shortcuts agree with the general paths they skip.
 
-Compiled eq-only index ranges are remembered per (table, index, eqs) when every
-value is a plain string or int; the range builder accepts plainly valid values
-without ``check_value``. Each is checked against what it stands in for.
+Eq-only index ranges written in index order are compiled directly; the range
+builder accepts plainly valid values without ``check_value``. Each is checked
+against what it stands in for.
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ from convex_sim import InvalidIndexRangeError, InvalidValueError
 from convex_sim.filters import (
     IndexRangeBuilder,
     _compile_general,
-    _eq_ranges,
-    _field_positions,
     compile_index_range,
 )
 from convex_sim.index_keys import encode_value
@@ -35,18 +33,22 @@ values = st.one_of(
 )
 
 
+def _positions(index: IndexDefinition) -> dict[str, int]:
+    return {field: position for position, field in enumerate(index.key_fields)}
+
+
 def _general(table: str, index: IndexDefinition, builder: IndexRangeBuilder) -> Any:
-    key_range = _compile_general(f"{table}.{index.name}", index, _field_positions(index), builder)
+    key_range = _compile_general(f"{table}.{index.name}", index, _positions(index), builder)
     return (key_range.start, key_range.end, key_range.description)
 
 
 @settings(max_examples=300)
 @given(st.lists(st.tuples(st.sampled_from(["a", "b"]), values), max_size=2), st.booleans())
-def test_remembered_eq_ranges_are_what_the_general_compiler_makes(
+def test_eq_ranges_are_what_the_general_compiler_makes(
     eqs: list[tuple[str, Any]], other_index: bool
 ) -> None:
     index = OTHER if other_index else INDEX
-    for _ in range(2):  # the second compile may come from the cache
+    for _ in range(2):  # compiling again gives the same
         builder = IndexRangeBuilder()
         for field, value in eqs:
             builder.eq(field, value)
@@ -60,19 +62,17 @@ def test_remembered_eq_ranges_are_what_the_general_compiler_makes(
         assert (key_range.start, key_range.end, key_range.description) == expected
 
 
-def test_equal_values_of_different_types_do_not_share_a_remembered_range() -> None:
-    _eq_ranges.clear()
+def test_equal_values_of_different_types_get_different_ranges() -> None:
     ranges = []
     for value in [1, True, 1.0, "1", 1]:
         builder = IndexRangeBuilder().eq("a", value)
         ranges.append(compile_index_range("t", INDEX, builder))
         assert (
-            ranges[-1].start
-            == _compile_general("t.by_ab", INDEX, _field_positions(INDEX), builder).start
+            ranges[-1].start == _compile_general("t.by_ab", INDEX, _positions(INDEX), builder).start
         )
     assert len({key_range.start for key_range in ranges}) == 4
-    assert ranges[0] is ranges[4]  # remembered
-    # Two equal definitions are different indexes to the cache; both compile correctly.
+    assert ranges[0] == ranges[4]
+    # Two equal definitions compile alike.
     assert compile_index_range("t", OTHER, IndexRangeBuilder().eq("a", 1)) == ranges[0]
 
 

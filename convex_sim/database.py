@@ -33,18 +33,6 @@ class CommittedChange:
     changes: list[IndexChange]
     label: str
 
-    def __init__(self, ts: int, changes: list[IndexChange], label: str) -> None:
-        # One per commit: the slots are set directly (the generated frozen __init__
-        # goes through object.__setattr__ per field).
-        _set_change_ts(self, ts)
-        _set_change_changes(self, changes)
-        _set_change_label(self, label)
-
-
-_set_change_ts = CommittedChange.__dict__["ts"].__set__
-_set_change_changes = CommittedChange.__dict__["changes"].__set__
-_set_change_label = CommittedChange.__dict__["label"].__set__
-
 
 class ConflictError(ConvexSimError):
     """A transaction read something that a later commit changed (OCC, §4.1)."""
@@ -68,16 +56,6 @@ class CommitResult:
     changes: list[IndexChange]
     writes: int = 0
     """How many documents the commit wrote."""
-
-    def __init__(self, ts: int, changes: list[IndexChange], writes: int = 0) -> None:
-        _set_result_ts(self, ts)  # as CommittedChange's
-        _set_result_changes(self, changes)
-        _set_result_writes(self, writes)
-
-
-_set_result_ts = CommitResult.__dict__["ts"].__set__
-_set_result_changes = CommitResult.__dict__["changes"].__set__
-_set_result_writes = CommitResult.__dict__["writes"].__set__
 
 
 class Database:
@@ -165,13 +143,7 @@ class Database:
             ]
         changes = self.store.commit(ts, writes)
         self._last_ns = ts
-        live = self._live_snapshots
-        if not (
-            len(live) == 1 and live.get(transaction.snapshot_ts) == 1 and not transaction.closed
-        ):
-            self._log.append(CommittedChange(ts, changes, label))
-        # else: this transaction is the only live one, so releasing it clears the log
-        # (nothing left can conflict with this commit): the entry is not made at all.
+        self._log.append(CommittedChange(ts, changes, label))
         self.release(transaction)
         return CommitResult(ts, changes, len(writes))
 

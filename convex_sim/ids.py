@@ -139,21 +139,8 @@ def make_id_string(table_number: int, internal: bytes) -> str:
     """
     if len(internal) != ID_RANDOM_BYTES:
         raise ValueError(f"internal id must be {ID_RANDOM_BYTES} bytes")
-    if 0 <= table_number < 0x80:
-        # Every table number in practice: a one-byte varint, so the 19 bytes (152 bits)
-        # are built, checksummed and spread as one int, without the bytes in between.
-        # This is _fletcher16 and _base32 inlined; the ids must stay identical.
-        number = int.from_bytes(internal, "big") << 8 | table_number
-        total = sum(internal) + table_number
-        weighted = ((number - total) % 65025) // 255 + total
-        number = (number << 16 | (weighted % 255) << 8 | total % 255) << (_SPREAD_BITS - 152)
-        number = (number & _SPREAD_LOW) | (number >> 80) << 128
-        for width, mask in _SPREAD_MASKS:
-            number = (number & mask) | ((number >> width) & mask) << (width * 8 // 5)
-        text = number.to_bytes(32, "big").translate(_GROUP_CHARS)[:31].decode("ascii")
-    else:
-        payload = internal + _varint(table_number)
-        text = _base32(payload + _fletcher16(payload))
+    payload = internal + _varint(table_number)
+    text = _base32(payload + _fletcher16(payload))
     # The new document is read, patched or deleted by this id soon after.
     if len(_decoded) >= _DECODE_CACHE_SIZE:
         _decoded.clear()

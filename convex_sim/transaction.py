@@ -34,7 +34,7 @@ from convex_sim.limits import (
     LimitExceededError,
 )
 from convex_sim.schema import BY_ID
-from convex_sim.store.base import DocumentWrite, IndexChange, Store
+from convex_sim.store.base import DocumentWrite, IndexChange, Store, document_keys
 from convex_sim.values import value_size
 
 IndexRef = tuple[int, str]
@@ -260,7 +260,7 @@ class Transaction:
             keys: dict[str, bytes] = {}
             size = 0
         else:
-            keys = self.store.index_keys(table_number, document)
+            keys = document_keys(document, self.store.indexes(table_number))
             if not size:
                 size = value_size(document)
         self._undo.append((doc_id, self.writes.get(doc_id)))

@@ -14,13 +14,13 @@ isolated tables with the same names.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from convex_sim.index_keys import encode_value, field_value
 from convex_sim.schema import IndexDefinition
-from convex_sim.values import MISSING, value_size
+from convex_sim.values import value_size
 
 
 def document_keys(
@@ -41,43 +41,6 @@ def document_keys(
                 part = encoded[path] = encode_value(field_value(document, path))
             parts.append(part)
         keys[name] = b"".join(parts)
-    return keys
-
-
-def compile_document_keys(
-    indexes: Mapping[str, IndexDefinition],
-) -> Callable[[dict[str, Any]], dict[str, bytes]]:
-    """``lambda document: document_keys(document, indexes)``, with the plan worked out once.
-
-    For a store that keeps a table's index definitions unchanged between index
-    definitions: which fields to encode, once each, and how each key joins them.
-    """
-    frozen = dict(indexes)
-    paths: list[str] = []
-    layout: list[tuple[str, tuple[int, ...]]] = []
-    for name, definition in frozen.items():
-        positions = []
-        for path in definition.key_fields:
-            if path not in paths:
-                paths.append(path)
-            positions.append(paths.index(path))
-        layout.append((name, tuple(positions)))
-    if any("." in path for path in paths):
-        return lambda document: document_keys(document, frozen)
-    fields = tuple(paths)
-    # Each key: one field's encoding (an int position), or the join of several (a tuple).
-    plan: tuple[tuple[str, Any], ...] = tuple(
-        (name, positions[0] if len(positions) == 1 else positions) for name, positions in layout
-    )
-
-    def keys(document: dict[str, Any]) -> dict[str, bytes]:
-        get = document.get
-        encoded = [encode_value(get(path, MISSING)) for path in fields]
-        return {
-            name: encoded[at] if type(at) is int else b"".join([encoded[i] for i in at])
-            for name, at in plan
-        }
-
     return keys
 
 
@@ -200,13 +163,6 @@ class Store(ABC):
 
     @abstractmethod
     def indexes(self, table_number: int) -> Mapping[str, IndexDefinition]: ...
-
-    def index_keys(self, table_number: int, document: dict[str, Any]) -> dict[str, bytes]:
-        """``document``'s key in each of the table's indexes (``document_keys``).
-
-        This default encodes through :meth:`indexes`; a store may keep a compiled plan.
-        """
-        return document_keys(document, self.indexes(table_number))
 
     @abstractmethod
     def get(self, doc_id: str, ts: int) -> dict[str, Any] | None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from itertools import islice
 from types import MappingProxyType
 from typing import Any
@@ -42,7 +42,6 @@ from convex_sim.store.base import (
     Store,
     StoreStatistics,
     TableInfo,
-    compile_document_keys,
     document_keys,
 )
 from convex_sim.values import value_size
@@ -121,8 +120,6 @@ class MemoryStore(Store):
         self._indexes: dict[int, dict[str, _Index]] = {}
         # What ``indexes`` returns, built once per change: read on every write and query.
         self._definitions: dict[int, Mapping[str, IndexDefinition]] = {}
-        # ``document_keys`` over ``_definitions``, planned once per change of them.
-        self._key_makers: dict[int, Callable[[dict[str, Any]], dict[str, bytes]]] = {}
         self._documents: dict[str, _DocHistory] = {}
         self._doc_tables: dict[str, int] = {}
         self._dead_versions: deque[tuple[int, str]] = deque()
@@ -153,10 +150,9 @@ class MemoryStore(Store):
 
     def _refresh_definitions(self, number: int) -> None:
         """A new read-only mapping (never changed in place, so callers may iterate it)."""
-        self._definitions[number] = definitions = MappingProxyType(
+        self._definitions[number] = MappingProxyType(
             {name: index.definition for name, index in self._indexes[number].items()}
         )
-        self._key_makers[number] = compile_document_keys(definitions)
 
     def table_info(self, number: int) -> TableInfo | None:
         return self._tables.get(number)
@@ -186,9 +182,6 @@ class MemoryStore(Store):
 
     def indexes(self, table_number: int) -> Mapping[str, IndexDefinition]:
         return self._definitions[table_number]
-
-    def index_keys(self, table_number: int, document: dict[str, Any]) -> dict[str, bytes]:
-        return self._key_makers[table_number](document)
 
     def _table_of(self, doc_id: str) -> int | None:
         return self._doc_tables.get(doc_id)
@@ -253,7 +246,6 @@ class MemoryStore(Store):
         chosen = self._indexes[table_number][index]
         entries = chosen.entries
         ordered = chosen.keys_in_order()
-        documents = self._documents
         low, high = start, end
         while True:
             # Copy a chunk of keys, then re-seek after it: the sorted keys may
@@ -265,29 +257,15 @@ class MemoryStore(Store):
                 )
             )
             for key in keys:
-                # _visible and self.get, inlined for the common case of a newest
-                # entry visible at ts: this runs for every row scanned.
                 history = entries.get(key)
                 if history is None:
                     continue
-                entry = history[-1]
-                doc_id = entry[1] if entry[0] <= ts else _visible(history, ts)
+                doc_id = _visible(history, ts)
                 if doc_id is None:
                     continue
-                if ts < self._floor_ts:
-                    self._check_ts(ts)
-                versions = documents.get(doc_id)
-                if versions is None:
-                    continue
-                version = versions[-1]
-                if version[0] > ts:
-                    visible = _visible_entry(versions, ts)
-                    if visible is None:
-                        continue
-                    version = visible
-                document = version[1]
-                if document is not None:
-                    yield key, document, version[2]
+                found = self.get_sized(doc_id, ts)
+                if found is not None:
+                    yield key, found[0], found[1]
             if len(keys) < _SCAN_CHUNK:
                 return
             if reverse:
@@ -333,20 +311,6 @@ class MemoryStore(Store):
                 history.append((ts, new, value_size(new) if size is None else size, new_keys))
                 if number not in self._table_created:
                     self._table_created[number] = ts
-            if old_keys is None and new_keys is not None:
-                # An insert (the usual write): every index gains a key, none loses one.
-                for name, index in self._indexes[number].items():
-                    added = new_keys[name]
-                    entries = index.entries
-                    key_history = entries.get(added)
-                    if key_history is None:
-                        entries[added] = [(ts, doc_id)]
-                        if index.sorted_keys is not None:
-                            index.sorted_keys.add(added)
-                    else:
-                        key_history.append((ts, doc_id))
-                    changes.append(IndexChange(number, name, None, added, doc_id))
-                continue
             for name, index in self._indexes[number].items():
                 old_key = None if old_keys is None else old_keys[name]
                 new_key = None if new_keys is None else new_keys[name]

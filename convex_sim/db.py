@@ -403,31 +403,11 @@ class DatabaseWriter(DatabaseReader):
         validated = self._validate(table, user_fields)
         new = {"_id": current["_id"], "_creationTime": current["_creationTime"], **validated}
         size = check_document(new, table=table)
-        if not _plainly_differ(new, current) and values_equal(new, current):
+        if values_equal(new, current):
             return  # an identical patch/replace records no write (§3.2)
         if contains_commit_ts(validated):
             self._session.transaction.uses_commit_ts = True
         self._session.transaction.write(number, doc_id, new, size=size)
-
-
-def _plainly_differ(new: dict[str, Any], current: dict[str, Any]) -> bool:
-    """True when the documents certainly differ in the Convex order, decided cheaply.
-
-    Different field names, or a field holding two unequal ints or strings, or two
-    unequal non-NaN floats, all mean ``values_equal`` is False. Anything else
-    (ids against strings, -0.0 against 0.0, NaNs, nested values) is left to it.
-    """
-    if new.keys() != current.keys():
-        return True
-    for name, item in new.items():
-        other = current[name]
-        kind = type(item)
-        if kind is type(other) and item != other:
-            if kind is int or kind is str:
-                return True
-            if kind is float and item == item and other == other:
-                return True
-    return False
 
 
 def _args(value: Any) -> tuple[Any, ...]:

@@ -615,7 +615,29 @@ def compare(a: Any, b: Any) -> int:
 
 def values_equal(a: Any, b: Any) -> bool:
     """Convex equality: ``1`` ≠ ``1.0``, ``-0.0`` ≠ ``0.0``, identical NaNs equal."""
+    if type(a) is dict and type(b) is dict and _plainly_differ(a, b):
+        return False  # every patch that changes a field asks this of two documents
     return compare(a, b) == 0
+
+
+def _plainly_differ(new: dict[str, Any], current: dict[str, Any]) -> bool:
+    """True when the documents certainly differ in the Convex order, decided cheaply.
+
+    Different field names, or a field holding two unequal ints or strings, or two
+    unequal non-NaN floats, all mean ``values_equal`` is False. Anything else
+    (ids against strings, -0.0 against 0.0, NaNs, nested values) is left to it.
+    """
+    if new.keys() != current.keys():
+        return True
+    for name, item in new.items():
+        other = current[name]
+        kind = type(item)
+        if kind is type(other) and item != other:
+            if kind is int or kind is str:
+                return True
+            if kind is float and item == item and other == other:
+                return True
+    return False
 
 
 # --------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from convex_sim import MISSING, InvalidIndexRangeError, define_schema, define_table
 from convex_sim.checkpoint import drive
 from convex_sim.database import Database
-from convex_sim.db import DatabaseReader, DatabaseWriter, _plainly_differ
+from convex_sim.db import DatabaseReader, DatabaseWriter
 from convex_sim.filters import (
     IndexRangeBuilder,
     _compile_general,
@@ -27,7 +27,7 @@ from convex_sim.filters import (
 from convex_sim.index_keys import document_key
 from convex_sim.schema import BY_CREATION_TIME_INDEX, BY_ID_INDEX, IndexDefinition
 from convex_sim.store.base import document_keys
-from convex_sim.values import Id, make_id_string, values_equal
+from convex_sim.values import Id, _plainly_differ, compare, make_id_string, values_equal
 from tests.strategies import convex_values, field_names, scalars
 from tests.support import Harness
 
@@ -123,7 +123,8 @@ def test_plainly_different_documents_are_never_equal(
 ) -> None:
     first, second = pair
     if _plainly_differ(first, second):
-        assert not values_equal(first, second)
+        assert compare(first, second) != 0  # the full comparison, which values_equal skips
+    assert values_equal(first, second) == (compare(first, second) == 0)
 
 
 def test_plainly_differ_leaves_the_subtle_cases_to_the_full_comparison() -> None:

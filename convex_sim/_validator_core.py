@@ -19,9 +19,9 @@ from pydantic_core import ValidationError as CoreValidationError
 
 from convex_sim import _validator_checks as checks
 from convex_sim._validator_checks import MISMATCH, IdResolver, Reject
+from convex_sim.convex_json import to_json as value_to_json
 from convex_sim.errors import SchemaError, TableNameError, ValidationError
 from convex_sim.values import INT64_MAX, INT64_MIN, child_path
-from convex_sim.values import to_json as value_to_json
 
 LiteralValue = str | int | float | bool
 

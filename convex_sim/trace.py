@@ -18,8 +18,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
+from convex_sim.convex_json import from_json, to_json
 from convex_sim.errors import ConvexSimError
-from convex_sim.values import check_value, copy_value, from_json, to_json
+from convex_sim.values import check_value, copy_value
 
 _VALUE = {"convex_value": True}
 E = TypeVar("E", bound="TraceEvent")

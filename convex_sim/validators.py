@@ -62,8 +62,8 @@ from convex_sim._validator_core import (
     _require_validator,
     _what,
 )
+from convex_sim.convex_json import from_json as value_from_json
 from convex_sim.errors import SchemaError
-from convex_sim.values import from_json as value_from_json
 
 __all__ = [
     "AnyValidator",

@@ -21,13 +21,12 @@ An ``int`` is always an int64 *value*; a float64 *validator* accepts an ``int``
 that a double represents exactly and stores it as ``float`` (see
 ``validators.py``). Python's ``==`` is the wrong equality for Convex values
 (``1 == 1.0 == True``, ``-0.0 == 0.0``, ``nan != nan``), so use
-:func:`values_equal` and :func:`compare`.
+:func:`values_equal` and :func:`compare`. Ids are encoded in ``ids.py`` and
+values written as JSON in ``convex_json.py``.
 """
 
 from __future__ import annotations
 
-import base64
-import math
 import struct
 from collections.abc import Mapping
 from typing import Any, Final, TypeAlias
@@ -368,10 +367,6 @@ def check_document(doc: Mapping[str, Any], *, table: str) -> int:
 
     Returns the document's size, which the bytes-written limit counts.
     """
-    if type(doc) is dict:
-        size = flat_document_size(doc)
-        if size is not None and size <= MAX_DOCUMENT_SIZE:
-            return size
     check_document_fields(doc, table=table, allow_system=True)
     # Only another Mapping needs the copy into a dict; neither check changes its argument.
     plain = doc if type(doc) is dict else dict(doc)
@@ -381,47 +376,6 @@ def check_document(doc: Mapping[str, Any], *, table: str) -> int:
         raise InvalidValueError(
             f"Document in table {table!r} is {size} bytes; the limit is {MAX_DOCUMENT_SIZE}"
         )
-    return size
-
-
-def flat_document_size(doc: dict[Any, Any]) -> int | None:
-    """``value_size(doc)`` when ``doc`` certainly passes ``check_document``'s field and value
-    rules because every field is a scalar (the usual document); None when it may not.
-
-    One pass instead of three, for the documents every insert stores. Names must be
-    ones ``check_value`` already found legal (``_known_field_names``, all printable
-    ASCII, so their length is their UTF-8 size); anything unusual (a nested value, a
-    non-ASCII string, an int out of range, a new name) gives None and the caller
-    takes the general path, which raises the general path's errors. The 1 MiB limit
-    is left to the caller.
-    """
-    if len(doc) > MAX_OBJECT_FIELDS:
-        return None
-    known = _known_field_names
-    size = 2
-    for key, item in doc.items():
-        if (
-            type(key) is not str
-            or key not in known
-            or len(key) > MAX_TOP_LEVEL_FIELD_NAME_LENGTH
-            or (key.startswith("_") and key not in SYSTEM_FIELDS)
-        ):
-            return None
-        kind = type(item)
-        if kind is float:
-            size += 10 + len(key)
-        elif kind is Id or kind is str:
-            if not item.isascii():
-                return None
-            size += 3 + len(key) + len(item)
-        elif kind is int:
-            if not INT64_MIN <= item <= INT64_MAX:
-                return None
-            size += 10 + len(key)
-        elif kind is bool or item is None:
-            size += 2 + len(key)
-        else:
-            return None
     return size
 
 
@@ -638,55 +592,3 @@ def _plainly_differ(new: dict[str, Any], current: dict[str, Any]) -> bool:
             if kind is float and item == item and other == other:
                 return True
     return False
-
-
-# --------------------------------------------------------------------------
-# JSON (Convex's JSON format, used for trace export)
-# --------------------------------------------------------------------------
-
-
-def to_json(value: Any) -> Any:
-    """Convex JSON: int64 as ``{"$integer": b64}``, non-finite/−0 floats as ``{"$float": b64}``."""
-    if value is None or isinstance(value, bool | str):
-        return str(value) if isinstance(value, Id) else value
-    if value is COMMIT_TS:
-        return {"$commitTs": True}
-    if isinstance(value, int):
-        return {"$integer": base64.b64encode(struct.pack("<q", value)).decode()}
-    if isinstance(value, float):
-        if math.isfinite(value) and not (value == 0 and math.copysign(1, value) < 0):
-            return value
-        return {"$float": base64.b64encode(struct.pack("<d", value)).decode()}
-    if isinstance(value, bytes):
-        return {"$bytes": base64.b64encode(value).decode()}
-    if isinstance(value, list):
-        return [to_json(item) for item in value]
-    if isinstance(value, dict):
-        return {key: to_json(item) for key, item in value.items()}
-    raise InvalidValueError(f"{type_name(value)} cannot be written as Convex JSON")
-
-
-def from_json(data: Any) -> Any:
-    """The inverse of :func:`to_json` (ids come back as plain strings)."""
-    if data is None or isinstance(data, bool | str):
-        return data
-    if isinstance(data, int):
-        # Plain JSON numbers are float64 in Convex JSON.
-        return float(data)
-    if isinstance(data, float):
-        return data
-    if isinstance(data, list):
-        return [from_json(item) for item in data]
-    if isinstance(data, dict):
-        if len(data) == 1:
-            ((key, payload),) = data.items()
-            if key == "$integer":
-                return struct.unpack("<q", base64.b64decode(payload))[0]
-            if key == "$float":
-                return struct.unpack("<d", base64.b64decode(payload))[0]
-            if key == "$bytes":
-                return base64.b64decode(payload)
-            if key == "$commitTs":
-                return COMMIT_TS
-        return {key: from_json(item) for key, item in data.items()}
-    raise InvalidValueError(f"{type(data).__name__} is not Convex JSON")

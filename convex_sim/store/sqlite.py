@@ -17,7 +17,7 @@ does, so the layout mirrors the memory store's structures row for row:
     ``_documents`` keys); its rowid order is that dict's insertion order.
 ``versions(seq, doc_id, ts, document, ids)``
     One row per committed version, ``document`` NULL for a deletion. The
-    document is Convex JSON (``values.to_json``), so int64/float64, −0.0, NaN
+    document is Convex JSON (``convex_json.to_json``), so int64/float64, −0.0, NaN
     payloads and bytes round-trip exactly; ``ids`` records where the document
     held :class:`~convex_sim.values.Id` values (``_id`` included) and their
     tables, which Convex JSON flattens to plain strings.
@@ -44,6 +44,7 @@ from typing import Any, Final
 
 from sqlite_utils import Database
 
+from convex_sim.convex_json import from_json, to_json
 from convex_sim.errors import SnapshotTooOldError
 from convex_sim.index_keys import document_key
 from convex_sim.schema import BY_CREATION_TIME_INDEX, BY_ID_INDEX, IndexDefinition
@@ -54,7 +55,7 @@ from convex_sim.store.base import (
     StoreStatistics,
     TableInfo,
 )
-from convex_sim.values import Id, from_json, to_json
+from convex_sim.values import Id
 
 _SCAN_CHUNK: Final = 64
 

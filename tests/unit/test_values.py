@@ -9,6 +9,7 @@ import struct
 import pytest
 from hypothesis import given, settings
 
+from convex_sim.convex_json import from_json, to_json
 from convex_sim.errors import InvalidValueError
 from convex_sim.values import (
     INT64_MAX,
@@ -19,9 +20,7 @@ from convex_sim.values import (
     check_value,
     compare,
     decode_id_string,
-    from_json,
     make_id_string,
-    to_json,
     value_size,
     values_equal,
 )

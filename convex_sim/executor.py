@@ -211,3 +211,33 @@ class Executor:
                 raise ConvexSimError(
                     "the feeder reported work ready now but started none; this is a bug"
                 )
+
+
+def run_alone(
+    coroutine: Coroutine[Any, Any, Any],
+    clock: VirtualClock,
+    on_advance: Callable[[float], None],
+) -> Any:
+    """What :meth:`Executor.run` does with a single task, without its bookkeeping.
+
+    Every client call runs this way, so it skips building an executor, a task
+    and a chooser per call: with one execution there is nothing to choose (no
+    choice is recorded), checkpoints just continue, and a backoff moves the
+    clock. Its own context keeps the execution's context variables apart
+    from the caller's, as a task's would. Returns the result or raises.
+    """
+    context = contextvars.Context()
+    send = coroutine.send
+    while True:
+        try:
+            yielded = context.run(send, None)
+        except StopIteration as stop:
+            return stop.value
+        if isinstance(yielded, Sleep):
+            wake_ms = clock.now_ms + yielded.ms
+            if wake_ms > clock.now_ms:
+                clock.advance_to(wake_ms)
+                on_advance(wake_ms)
+        elif not isinstance(yielded, Checkpoint):
+            coroutine.close()
+            raise foreign_await_error(yielded)

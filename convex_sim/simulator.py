@@ -12,19 +12,18 @@ access, as convex-test's ``t.run`` does).
 
 from __future__ import annotations
 
-import contextvars
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from convex_sim.checkpoint import Checkpoint, drive, foreign_await_error
+from convex_sim.checkpoint import drive
 from convex_sim.clock import DEFAULT_START_MS, VirtualClock
 from convex_sim.components import AppDefinition, Namespace
 from convex_sim.errors import ConvexSimError
-from convex_sim.executor import Chooser, Executor, ScheduleSpec, Task, as_chooser
+from convex_sim.executor import Chooser, Executor, ScheduleSpec, Task, as_chooser, run_alone
 from convex_sim.index_keys import KEY_MAX, KEY_MIN
-from convex_sim.occ import RetryPolicy, Sleep
+from convex_sim.occ import RetryPolicy
 from convex_sim.resolution import Target
 from convex_sim.runtime import Runtime
 from convex_sim.scheduler import SCHEDULED_FUNCTIONS_TABLE, DueJob
@@ -110,46 +109,28 @@ class Simulator:
     def _client_target(self, reference: Any) -> Target:
         return self._runtime.resolve(reference, self._runtime.namespaces[""], client=True)
 
-    def _alone(self, coroutine: Coroutine[Any, Any, Any], label: str) -> Any:
-        """Run one execution with nothing interleaved; its retry backoffs move the clock.
-
-        This is what an :class:`Executor` does with a single task (there is
-        nothing to choose between, so no choice is recorded), written out
-        without the executor's bookkeeping because every client call comes
-        through here. Its own context keeps the execution's context
-        variables apart from the caller's, as a task's would.
-        """
-        context = contextvars.Context()
-        send = coroutine.send
-        clock = self.clock
-        while True:
-            try:
-                yielded = context.run(send, None)
-            except StopIteration as stop:
-                return stop.value
-            if isinstance(yielded, Sleep):
-                wake_ms = clock.now_ms + yielded.ms
-                if wake_ms > clock.now_ms:
-                    clock.advance_to(wake_ms)
-                    self._runtime.record(ClockAdvanced, 0, to_ms=wake_ms)
-            elif not isinstance(yielded, Checkpoint):
-                coroutine.close()
-                raise foreign_await_error(yielded)
+    def _alone(self, coroutine: Coroutine[Any, Any, Any]) -> Any:
+        """Run one execution with nothing interleaved; its retry backoffs move the clock."""
+        return run_alone(
+            coroutine,
+            self.clock,
+            lambda to_ms: self._runtime.record(ClockAdvanced, 0, to_ms=to_ms),
+        )
 
     def query(self, reference: Any, args: dict[str, Any] | None = None) -> Any:
         """Run a public query as a client would."""
         target = self._client_target(reference)
-        return self._alone(self._runtime.run_query(target, args), target.label)
+        return self._alone(self._runtime.run_query(target, args))
 
     def mutation(self, reference: Any, args: dict[str, Any] | None = None) -> Any:
         """Run a public mutation as a client would (retried on conflicts)."""
         target = self._client_target(reference)
-        return self._alone(self._runtime.run_mutation(target, args), target.label)
+        return self._alone(self._runtime.run_mutation(target, args))
 
     def action(self, reference: Any, args: dict[str, Any] | None = None) -> Any:
         """Run a public action as a client would."""
         target = self._client_target(reference)
-        return self._alone(self._runtime.run_action(target, args), target.label)
+        return self._alone(self._runtime.run_action(target, args))
 
     def run(self, function: Callable[[Any], Awaitable[Any]], component: str | None = None) -> Any:
         """Run ``async function(ctx)`` as a mutation in the app (or the named component).

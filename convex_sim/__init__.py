@@ -26,6 +26,7 @@ from convex_sim.errors import (
     UniqueQueryError,
     ValidationError,
 )
+from convex_sim.faults import Faults, InjectedFault
 from convex_sim.functions import (
     action,
     internal_action,
@@ -49,8 +50,10 @@ __all__ = [
     "ConvexError",
     "ConvexSimError",
     "DocumentNotFoundError",
+    "Faults",
     "Id",
     "IndexNotFoundError",
+    "InjectedFault",
     "InvalidIdError",
     "InvalidIndexRangeError",
     "InvalidQueryError",

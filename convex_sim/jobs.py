@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from convex_sim.checkpoint import Checkpoint
@@ -38,12 +39,13 @@ from convex_sim.scheduler import (
     path_from_name,
     state_of,
 )
-from convex_sim.trace import FunctionScheduled, JobCanceled, JobStateChanged
+from convex_sim.trace import FaultInjected, FunctionScheduled, JobCanceled, JobStateChanged
 from convex_sim.transaction import Transaction
 from convex_sim.values import Id, check_value, contains_commit_ts, copy_value
 
 if TYPE_CHECKING:
     from convex_sim.components import Namespace
+    from convex_sim.resolution import Target
     from convex_sim.runtime import Frame, Runtime, TransactionScope
 
 # -- scheduling (§6) -------------------------------------------------------------------
@@ -246,9 +248,7 @@ async def run_job(runtime: Runtime, job: DueJob) -> None:
     name = str(row["name"])
     args = row["args"][0]
     try:
-        target = runtime.resolve(
-            name if name.startswith("function://") else path_from_name(name), namespace
-        )
+        target = resolve_job_function(runtime, namespace, name)
     except ConvexSimError as error:
         await finish_job(runtime, namespace, job.job_id, name, FAILED, str(error))
         return
@@ -312,15 +312,52 @@ async def finish_job(
 
 
 def next_due(runtime: Runtime) -> DueJob | None:
-    """The earliest queued job that is still pending (stale entries are dropped)."""
+    """The earliest queued job that is still pending (stale entries are dropped).
+
+    A job that a planned fault holds back (stuck pending, a lagging scheduler)
+    is queued again at its later start; its row stays ``pending``.
+    """
     store = runtime.database.store
     while True:
         job = runtime.due.peek()
         if job is None:
             return None
-        if state_of(store.get(job.job_id, store.latest_ts)) == PENDING:
+        row = store.get(job.job_id, store.latest_ts)
+        if state_of(row) != PENDING:
+            runtime.due.pop()
+            continue
+        if not runtime.faults.armed:
+            return job
+        assert row is not None
+        label = _job_label(runtime, job, str(row["name"]))
+        delay = runtime.faults.start_delay(job.job_id, label)
+        if delay <= 0:
             return job
         runtime.due.pop()
+        runtime.due.push(replace(job, due_ms=job.due_ms + delay))
+        runtime.record(
+            FaultInjected,
+            0,
+            fault="delay",
+            function=label,
+            job=job.job_id,
+            detail=f"starts {delay} ms after it falls due",
+        )
+
+
+def _job_label(runtime: Runtime, job: DueJob, name: str) -> str:
+    """The label of the function a job row names ("" if it names none: it will fail)."""
+    try:
+        return resolve_job_function(runtime, runtime.namespaces[job.namespace], name).label
+    except ConvexSimError:
+        return ""
+
+
+def resolve_job_function(runtime: Runtime, namespace: Namespace, name: str) -> Target:
+    """The function a job row's ``name`` (a canonical path or a handle) stands for."""
+    return runtime.resolve(
+        name if name.startswith("function://") else path_from_name(name), namespace
+    )
 
 
 def _job_error(error: BaseException) -> str:

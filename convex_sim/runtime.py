@@ -33,6 +33,7 @@ from convex_sim.context import TransactionScope as TransactionScope
 from convex_sim.database import ConflictError, Database
 from convex_sim.db import CreationTimes, DatabaseReader, DbSession
 from convex_sim.errors import ConvexSimError
+from convex_sim.faults import Faults
 from convex_sim.functions import FunctionType
 from convex_sim.limits import MAX_CALL_DEPTH, LimitExceededError
 from convex_sim.occ import OccFailureError, RetryPolicy
@@ -55,6 +56,7 @@ from convex_sim.trace import (
     DocumentWritten,
     ExecutionStarted,
     Failed,
+    FaultInjected,
     Finished,
     LogLine,
     Retried,
@@ -147,6 +149,7 @@ class Runtime:
         self.boundary = Boundary(self.database.store)
         self.conflicts: dict[str, int] = {}
         self.retries: dict[str, int] = {}
+        self.faults = Faults(self._label_of)
         for namespace in self.namespaces.values():
             self.database.install_schema(namespace.path, namespace.schema or Schema({}))
             number = self.database.store.table_number(
@@ -172,6 +175,12 @@ class Runtime:
 
     def handle(self, reference: Any, caller: Namespace) -> str:
         return self.resolver.handle(reference, caller)
+
+    def _label_of(self, reference: Any, component: str | None) -> str:
+        namespace = self.namespaces.get(component or "")
+        if namespace is None:
+            raise ConvexSimError(f"no component is mounted as {component!r}")
+        return self.resolve(reference, namespace).label
 
     # -- frames -------------------------------------------------------------------
 
@@ -275,6 +284,8 @@ class Runtime:
                 ctx = QueryCtx(self, frame)
             else:
                 ctx = MutationCtx(self, frame)
+            if self.faults.armed:
+                self._inject_failure(frame, target)
             result = await definition.handler(ctx, checked)
             result = boundary.check_result(target, result)
         except BaseException as error:
@@ -285,6 +296,20 @@ class Runtime:
         if finish:
             self._record_finish(frame, result)
         return result
+
+    def _inject_failure(self, frame: Frame, target: Target) -> None:
+        """Raise a planned ``fail_next`` fault in place of the handler."""
+        fault = self.faults.take_failure(target.label)
+        if fault is not None:
+            self.record(
+                FaultInjected,
+                frame.execution,
+                fault="fail",
+                function=target.label,
+                job="" if frame.job is None else str(frame.job),
+                detail=str(fault),
+            )
+            raise fault
 
     def _record_start(self, frame: Frame, target: Target, args: Any) -> None:
         parent = frame.parent

@@ -22,6 +22,7 @@ from convex_sim.clock import DEFAULT_START_MS, VirtualClock
 from convex_sim.components import AppDefinition, Namespace
 from convex_sim.errors import ConvexSimError
 from convex_sim.executor import Chooser, Executor, ScheduleSpec, Task, as_chooser, run_alone
+from convex_sim.faults import Faults
 from convex_sim.index_keys import KEY_MAX, KEY_MIN
 from convex_sim.occ import RetryPolicy
 from convex_sim.resolution import Target
@@ -93,6 +94,11 @@ class Simulator:
     @property
     def runtime(self) -> Runtime:
         return self._runtime
+
+    @property
+    def faults(self) -> Faults:
+        """Faults to inject on purpose: ``fail_next``, ``stick_next``, ``scheduler_lag_ms``."""
+        return self._runtime.faults
 
     @property
     def conflicts(self) -> dict[str, int]:

@@ -185,6 +185,18 @@ class ClockAdvanced(TraceEvent):
     to_ms: float
 
 
+@_event
+@dataclass(frozen=True, kw_only=True)
+class FaultInjected(TraceEvent):
+    """A planned fault fired (see ``convex_sim.faults``): ``fail`` or ``delay``."""
+
+    kind: ClassVar[str] = "fault"
+    fault: str
+    function: str
+    job: str
+    detail: str
+
+
 def event_from_json(data: dict[str, Any]) -> TraceEvent:
     """Rebuild an event written by :meth:`TraceEvent.to_json`."""
     payload = dict(data)

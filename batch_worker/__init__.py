@@ -22,6 +22,7 @@ from batch_worker.shared import (
     RUNNING_THRESHOLD_MS,
     batch_query_args,
     batch_result,
+    config_validator,
     worker_result,
 )
 from convex_sim import define_component
@@ -40,6 +41,7 @@ __all__ = [
     "batch_query_args",
     "batch_result",
     "component",
+    "config_validator",
     "ping",
     "worker_result",
 ]

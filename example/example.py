@@ -19,9 +19,16 @@ WORKER_NAME: Final = "events"
 batch = v.object({"ids": v.array(v.id("events"))})
 
 
-@mutation(args={"value": v.number()}, returns=v.null())
+@mutation(
+    args={"value": v.number(), "config": v.optional(batch_worker.config_validator)},
+    returns=v.null(),
+)
 async def add_event(ctx: Any, args: dict[str, Any]) -> None:
-    """Insert one event, then make sure the worker is running."""
+    """Insert one event, then make sure the worker is running.
+
+    ``config`` (``debounceMs``, ``monitorLagMs``) goes to the ping, which
+    stores it; a ping without one clears a stored config (spec §6.1).
+    """
     await ctx.db.insert("events", {"value": args["value"]})
     await batch_worker.ping(
         ctx,
@@ -29,7 +36,22 @@ async def add_event(ctx: Any, args: dict[str, Any]) -> None:
         name=WORKER_NAME,
         work_query=internal.example.get_batch,
         worker_mutation=internal.example.process_batch,
+        config=args.get("config"),
     )
+    return None
+
+
+@mutation(args={}, returns=v.null())
+async def stop_worker(ctx: Any, args: dict[str, Any]) -> None:
+    """Halt processing: the loop stops and pings are ignored until ``start_worker``."""
+    await ctx.run_mutation(components.batchWorker.lib.stop, {"name": WORKER_NAME})
+    return None
+
+
+@mutation(args={}, returns=v.null())
+async def start_worker(ctx: Any, args: dict[str, Any]) -> None:
+    """Resume a stopped worker with the query and mutation it was last pinged with."""
+    await ctx.run_mutation(components.batchWorker.lib.start, {"name": WORKER_NAME})
     return None
 
 

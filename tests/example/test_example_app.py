@@ -105,3 +105,32 @@ def test_events_arriving_while_the_worker_runs_are_all_counted() -> None:
     assert sim.query(example.get_totals) == {"total": 55, "count": 10}
     assert sim.query(example.worker_status) == {"kind": "idle"}
     assert sum(len(b.args["ids"]) for b in batches(sim)) == 10
+
+
+def test_stop_worker_halts_processing_until_start_worker() -> None:
+    sim = make_sim(None)
+    sim.mutation(example.add_event, {"value": 1})
+    sim.mutation(example.stop_worker, {})
+    sim.mutation(example.add_event, {"value": 2})
+    advance(sim, 120_000)
+    assert sim.query(example.worker_status) == {"kind": "stopped"}
+    assert sim.query(example.get_totals) is None, "a stopped worker processes nothing"
+    sim.mutation(example.start_worker, {})
+    advance(sim, 10_000)
+    assert sim.query(example.get_totals) == {"total": 3.0, "count": 2}
+    assert sim.query(example.worker_status) == {"kind": "idle"}
+
+
+def test_add_event_passes_its_config_to_the_ping() -> None:
+    sim = make_sim(None)
+    sim.mutation(example.add_event, {"value": 1, "config": {"debounceMs": 500}})
+
+    async def stored_config(ctx: object) -> object:
+        (worker,) = await ctx.db.query("workers").collect()  # type: ignore[attr-defined]
+        return worker["config"]
+
+    assert sim.run(stored_config, component="batchWorker") == {"debounceMs": 500}
+    advance(sim, 499)
+    assert sim.query(example.get_totals) is None, "the first batch waits for the debounce"
+    advance(sim, 2)
+    assert sim.query(example.get_totals) == {"total": 1.0, "count": 1}

@@ -138,6 +138,17 @@ class Simulator:
         target = self._client_target(reference)
         return self._alone(self._runtime.run_action(target, args))
 
+    def run_function(
+        self, reference: Any, args: dict[str, Any] | None = None, *, component: str | None = None
+    ) -> Any:
+        """Run any function, internal ones too, as an operator would from the dashboard
+        or ``npx convex run``: a top-level execution of its own, not a client call.
+
+        ``component`` names where ``reference`` is looked up (default: the app).
+        """
+        target = self._runtime.resolve(reference, self._namespace(component))
+        return self._alone(self._client_coroutine(target, args))
+
     def run(self, function: Callable[[Any], Awaitable[Any]], component: str | None = None) -> Any:
         """Run ``async function(ctx)`` as a mutation in the app (or the named component).
 
@@ -229,6 +240,11 @@ class Simulator:
             tasks.append(executor.spawn(self._client_coroutine(target, args), target.label))
         executor.run()
         return [task.error if task.error is not None else task.result for task in tasks]
+
+    def next_due_ms(self) -> float | None:
+        """When the next pending scheduled function falls due (None if none is queued)."""
+        job = self._runtime.next_due()
+        return None if job is None else job.due_ms
 
     def due_jobs(self) -> list[DueJob]:
         """Queued jobs that are pending and due now, removed from the queue (pass them to

@@ -12,6 +12,7 @@ lines and read back compares equal to the original.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
@@ -274,6 +275,10 @@ class Trace(Sequence[TraceEvent]):
             json.dumps(event.to_json(), sort_keys=True, allow_nan=False) + "\n"
             for event in self._built()
         )
+
+    def digest(self) -> str:
+        """A short fingerprint of :meth:`to_jsonl`: equal digests, byte-identical traces."""
+        return "sha256:" + hashlib.sha256(self.to_jsonl().encode("utf-8")).hexdigest()[:32]
 
     @classmethod
     def from_jsonl(cls, text: str) -> Trace:

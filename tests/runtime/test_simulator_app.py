@@ -9,10 +9,13 @@ from typing import Any
 
 import pytest
 
-from convex_sim import ConvexError, Simulator
+import batch_worker
+from convex_sim import ConvexError, ConvexSimError, Simulator
 from convex_sim.clock import ClockError
 from convex_sim.functions import FunctionNotFoundError
-from convex_sim.trace import ClockAdvanced
+from convex_sim.trace import ClockAdvanced, ExecutionStarted
+from example import example
+from example import make_app as make_example_app
 from tests.apps import counter
 from tests.apps.definitions import make_app
 
@@ -198,3 +201,18 @@ def test_different_seed_gives_different_ids() -> None:
     assert first.trace.to_jsonl() != other.trace.to_jsonl()
     # Same calls, same outcome: only the ids differ.
     assert messages(first) == messages(other) == ["first", "later"]
+
+
+def test_run_function_reaches_internal_functions_as_a_top_level_execution() -> None:
+    sim = Simulator(make_example_app(), seed=0)
+    sim.mutation(example.add_event, {"value": 4})
+    with pytest.raises(ConvexSimError, match="is not a function of app"):
+        sim.mutation(batch_worker.loop.loop, {"name": "events", "generation": 1})
+    sim.run_function(
+        batch_worker.loop.loop, {"name": "events", "generation": 1}, component="batchWorker"
+    )
+    assert sim.query(example.get_totals) == {"total": 4.0, "count": 1}
+    started = [e for e in sim.trace.of(ExecutionStarted) if e.function == "batchWorker/loop:loop"]
+    assert [(e.parent, e.job) for e in started] == [(None, None)]
+    with pytest.raises(ConvexSimError, match="no component is mounted as 'nope'"):
+        sim.run_function(batch_worker.loop.loop, {}, component="nope")

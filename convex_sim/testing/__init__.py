@@ -15,11 +15,16 @@ from convex_sim.testing.explore import (
     NondeterministicScenarioError,
     explore_interleavings,
 )
+from convex_sim.testing.strategies import choice_lists, drawn_chooser, schedules, seeds
 
 __all__ = [
     "Exploration",
     "ExplorationTooLargeError",
     "InterleavingAssertionError",
     "NondeterministicScenarioError",
+    "choice_lists",
+    "drawn_chooser",
     "explore_interleavings",
+    "schedules",
+    "seeds",
 ]

@@ -187,7 +187,21 @@ class Executor:
             task.on_done(task)
 
     def run(self, feeder: Feeder | None = None) -> None:
-        """Step until every task is done and the feeder has nothing more to start."""
+        """Step until every task is done and the feeder has nothing more to start.
+
+        If choosing fails (a schedule that chose wrongly, a test framework
+        stopping a test mid-draw), the unfinished executions are closed in
+        their own contexts before the error propagates: left to the garbage
+        collector, they would unwind outside their context and warn.
+        """
+        try:
+            self._run(feeder)
+        except BaseException:
+            for task in self._active:
+                task.context.run(task.coroutine.close)
+            raise
+
+    def _run(self, feeder: Feeder | None) -> None:
         while True:
             if feeder is not None:
                 feeder.start_ready(self)

@@ -21,7 +21,15 @@ from convex_sim.checkpoint import drive
 from convex_sim.clock import DEFAULT_START_MS, VirtualClock
 from convex_sim.components import AppDefinition, Namespace
 from convex_sim.errors import ConvexSimError
-from convex_sim.executor import Chooser, Executor, ScheduleSpec, Task, as_chooser, run_alone
+from convex_sim.executor import (
+    Chooser,
+    Executor,
+    Interleave,
+    ScheduleSpec,
+    Task,
+    as_chooser,
+    run_alone,
+)
 from convex_sim.faults import Faults
 from convex_sim.index_keys import KEY_MAX, KEY_MIN
 from convex_sim.occ import RetryPolicy
@@ -159,20 +167,25 @@ class Simulator:
 
     # -- time and the scheduler -------------------------------------------------------
 
-    def _executor(self, schedule: ScheduleSpec) -> Executor:
+    def _executor(self, schedule: ScheduleSpec, interleave: Interleave) -> Executor:
         chooser = self._chooser if schedule is None else as_chooser(schedule)
         self.last_chooser = chooser
         return Executor(
             self.clock,
             chooser,
             on_advance=lambda to_ms: self._runtime.record(ClockAdvanced, 0, to_ms=to_ms),
+            interleave=interleave,
         )
 
     def _run_due(
-        self, until_ms: float | None, max_steps: int | None, schedule: ScheduleSpec
+        self,
+        until_ms: float | None,
+        max_steps: int | None,
+        schedule: ScheduleSpec,
+        interleave: Interleave,
     ) -> int:
         feeder = _DueFeeder(self, until_ms, max_steps)
-        self._executor(schedule).run(feeder)
+        self._executor(schedule, interleave).run(feeder)
         if feeder.stopped_early:
             job = self._runtime.next_due()
             raise SchedulerDidNotSettleError(
@@ -183,29 +196,40 @@ class Simulator:
         return feeder.started
 
     def advance(
-        self, ms: float, *, schedule: ScheduleSpec = None, max_steps: int = 100_000
+        self,
+        ms: float,
+        *,
+        schedule: ScheduleSpec = None,
+        max_steps: int = 100_000,
+        interleave: Interleave = "operations",
     ) -> None:
         """Move the clock ``ms`` forward, running every job that falls due, in time order.
 
         Jobs due at the same time run concurrently (up to ``parallelism``),
-        interleaved by ``schedule`` (default: the simulator's own seeded one).
+        interleaved by ``schedule`` (default: the simulator's own seeded one) at
+        every operation, or only at transaction starts and commits with
+        ``interleave="transactions"`` (see :class:`~convex_sim.executor.Executor`).
         More than ``max_steps`` jobs raises, so a job that reschedules itself
         with no delay cannot spin forever.
         """
         target = self.clock.now_ms + ms if ms >= 0 else ms
         if ms < 0:
             self.clock.advance(ms)  # raises: the clock never goes backwards
-        self._run_due(target, max_steps, schedule)
+        self._run_due(target, max_steps, schedule, interleave)
         if target > self.clock.now_ms:
             self.clock.advance_to(target)
             self._runtime.record(ClockAdvanced, 0, to_ms=self.clock.now_ms)
         self._runtime.delete_expired_jobs()
 
     def finish_all_scheduled_functions(
-        self, max_steps: int = DEFAULT_MAX_STEPS, *, schedule: ScheduleSpec = None
+        self,
+        max_steps: int = DEFAULT_MAX_STEPS,
+        *,
+        schedule: ScheduleSpec = None,
+        interleave: Interleave = "operations",
     ) -> int:
         """Jump from due job to due job until none is left; returns how many ran."""
-        ran = self._run_due(None, max_steps, schedule)
+        ran = self._run_due(None, max_steps, schedule, interleave)
         self._runtime.delete_expired_jobs()
         return ran
 
@@ -220,14 +244,21 @@ class Simulator:
         self._submissions.append((submission, target, args))
         return submission
 
-    def concurrently(self, calls: Sequence[Any], *, schedule: ScheduleSpec = None) -> list[Any]:
-        """Run several calls at the current virtual time, interleaved at every ``ctx`` call.
+    def concurrently(
+        self,
+        calls: Sequence[Any],
+        *,
+        schedule: ScheduleSpec = None,
+        interleave: Interleave = "operations",
+    ) -> list[Any]:
+        """Run several calls at the current virtual time, interleaved at every ``ctx`` call
+        (or, with ``interleave="transactions"``, only where transactions start and commit).
 
         Each entry is ``(reference, args)`` for a client call, or a
         :class:`~convex_sim.scheduler.DueJob` (see :meth:`due_jobs`). Returns,
         in order, each call's result or the exception it raised (not raised).
         """
-        executor = self._executor(schedule)
+        executor = self._executor(schedule, interleave)
         tasks = []
         for call in calls:
             if isinstance(call, DueJob):

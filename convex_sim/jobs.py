@@ -13,7 +13,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from convex_sim.checkpoint import Checkpoint
 from convex_sim.database import ConflictError
@@ -102,6 +102,10 @@ async def schedule(runtime: Runtime, frame: Frame, when_ms: float, reference: An
     return job_id
 
 
+SELF_CANCEL_WARNING: Final = "a scheduled function cannot cancel itself"
+"""Logged (at ``warn``) when a running job cancels its own row: a no-op, deprecated (§6.6)."""
+
+
 async def cancel(runtime: Runtime, frame: Frame, job_id: Any) -> None:
     if not isinstance(job_id, str):
         raise SchedulingError(f"cancel expects a scheduled function id, got {job_id!r}")
@@ -111,9 +115,7 @@ async def cancel(runtime: Runtime, frame: Frame, job_id: Any) -> None:
         if row is None:
             raise SchedulingError(f"cancel: no scheduled function with id {job_id!r}")
         if job_id == scope.job:
-            runtime.log(
-                frame, "warn", f"a scheduled function cannot cancel itself ({job_id}); ignored"
-            )
+            runtime.log(frame, "warn", f"{SELF_CANCEL_WARNING} ({job_id}); ignored")
             return
         if state_of(row) in (PENDING, IN_PROGRESS):
             await writer.patch(job_id, {"state": {"kind": CANCELED}, "completedTime": frame.now_ms})

@@ -1,13 +1,16 @@
 """convex_sim.testing: property tests of races against the simulator.
 
 The simulator interleaves concurrent executions as a schedule says; these
-pieces choose the schedules. ``strategies`` lets hypothesis draw them (and
-shrink a failing one), ``explore`` runs every interleaving of a small
-scenario, and a base state machine drives a deployment through random
-client calls. Tests only: this package imports hypothesis, which is in the
-``testing`` extra, not a dependency of ``convex_sim`` itself.
+pieces choose the schedules and check what came of them. ``strategies`` lets
+hypothesis draw schedules (and shrink a failing one), ``explore`` runs every
+interleaving of a small scenario, ``machine`` is a base hypothesis state
+machine over a deployment whose failures replay from one line, and
+``executions`` regroups a trace by execution for invariants to inspect.
+Tests only: this package imports hypothesis, which is in the ``testing``
+extra, not a dependency of ``convex_sim`` itself.
 """
 
+from convex_sim.testing.executions import ExecutionRecord, executions
 from convex_sim.testing.explore import (
     Exploration,
     ExplorationTooLargeError,
@@ -15,16 +18,32 @@ from convex_sim.testing.explore import (
     NondeterministicScenarioError,
     explore_interleavings,
 )
+from convex_sim.testing.machine import (
+    REPLAY_PREFIX,
+    Replay,
+    SimulatorMachine,
+    recorded,
+    replay_line,
+    time_steps,
+)
 from convex_sim.testing.strategies import choice_lists, drawn_chooser, schedules, seeds
 
 __all__ = [
+    "REPLAY_PREFIX",
+    "ExecutionRecord",
     "Exploration",
     "ExplorationTooLargeError",
     "InterleavingAssertionError",
     "NondeterministicScenarioError",
+    "Replay",
+    "SimulatorMachine",
     "choice_lists",
     "drawn_chooser",
+    "executions",
     "explore_interleavings",
+    "recorded",
+    "replay_line",
     "schedules",
     "seeds",
+    "time_steps",
 ]

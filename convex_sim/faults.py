@@ -23,31 +23,39 @@ with faults is as replayable as one without; each firing is a
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from convex_sim.errors import ConvexSimError
+
+if TYPE_CHECKING:
+    from convex_sim.components import Namespace
+    from convex_sim.resolution import Resolver
 
 
 class InjectedFault(ConvexSimError, RuntimeError):
     """The error a ``fail_next`` fault raises in place of the handler."""
 
 
-LabelOf = Callable[[Any, "str | None"], str]
-"""Resolves a function reference (seen from an optional component) to its label."""
-
-
 class Faults:
     """The simulator's fault plan: what to break next. Empty until a test arms it."""
 
-    def __init__(self, label_of: LabelOf) -> None:
-        self._label_of = label_of
+    def __init__(self, resolver: Resolver, namespaces: Mapping[str, Namespace]) -> None:
+        self._resolver = resolver
+        self._namespaces = namespaces
         self._failures: dict[str, list[str]] = {}
         self._sticks: dict[str, list[float]] = {}
         self._lag_ms = 0.0
         self._delayed_jobs: set[str] = set()
         self.armed = False
         """True while any fault is planned: the runtime's only cost when none is."""
+
+    def _label_of(self, function: Any, component: str | None) -> str:
+        """The label of ``function`` as seen from the app (or the named component)."""
+        namespace = self._namespaces.get(component or "")
+        if namespace is None:
+            raise ConvexSimError(f"no component is mounted as {component!r}")
+        return self._resolver.resolve(function, namespace).label
 
     # -- planning --------------------------------------------------------------------
 

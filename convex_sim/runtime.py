@@ -149,7 +149,7 @@ class Runtime:
         self.boundary = Boundary(self.database.store)
         self.conflicts: dict[str, int] = {}
         self.retries: dict[str, int] = {}
-        self.faults = Faults(self._label_of)
+        self.faults = Faults(self.resolver, self.namespaces)
         for namespace in self.namespaces.values():
             self.database.install_schema(namespace.path, namespace.schema or Schema({}))
             number = self.database.store.table_number(
@@ -175,12 +175,6 @@ class Runtime:
 
     def handle(self, reference: Any, caller: Namespace) -> str:
         return self.resolver.handle(reference, caller)
-
-    def _label_of(self, reference: Any, component: str | None) -> str:
-        namespace = self.namespaces.get(component or "")
-        if namespace is None:
-            raise ConvexSimError(f"no component is mounted as {component!r}")
-        return self.resolve(reference, namespace).label
 
     # -- frames -------------------------------------------------------------------
 

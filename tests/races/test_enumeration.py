@@ -24,6 +24,7 @@ from functools import partial
 from typing import Any
 
 from convex_sim.testing import Exploration, explore_interleavings
+from tests.batch_worker.support import MONITOR
 from tests.races.example_machine import (
     check_no_job_cancels_itself,
     check_one_chain,
@@ -35,7 +36,7 @@ from tests.races.scenarios import (
     monitor_vs_live_loop,
     ping_vs_stop,
 )
-from tests.races.views import ADD_EVENT, LOOP, MONITOR, is_transition
+from tests.races.views import ADD_EVENT, LOOP, is_transition
 
 
 def _summary(name: str, level: str, exploration: Exploration[Outcome]) -> str:

@@ -15,18 +15,13 @@ from convex_sim import Simulator
 from convex_sim.testing import ExecutionRecord
 from convex_sim.trace import Conflict
 from example.example import WORKER_NAME
+from tests.batch_worker.support import COMPONENT, LOOP, LOOP_ROW_NAME, Document
 
-COMPONENT: Final = "batchWorker"
-LOOP: Final = "batchWorker/loop:loop"
-MONITOR: Final = "batchWorker/monitor:monitor"
 ADD_EVENT: Final = "example:add_event"
 STOP: Final = "example:stop_worker"
 START: Final = "example:start_worker"
 WORKER_MUTATION: Final = "example:process_batch"
-LOOP_ROW: Final = "loop.js:loop"
-MONITOR_ROW: Final = "monitor.js:monitor"
-
-Document = dict[str, Any]
+LOOP_ROW: Final = LOOP_ROW_NAME
 
 
 @dataclass

@@ -87,7 +87,6 @@ class SimulatorMachine(RuleBasedStateMachine):
     """The simulator's seed (ids, retry jitter); schedules are drawn per step."""
     max_jobs_per_step: ClassVar[int] = 5_000
     """A step that runs more scheduled functions than this fails: something spins."""
-    max_step_ms: ClassVar[int] = 120_000
 
     def __init__(self) -> None:
         super().__init__()
@@ -113,10 +112,6 @@ class SimulatorMachine(RuleBasedStateMachine):
     def call_soon(self, reference: Any, args: dict[str, Any] | None = None) -> None:
         """Queue a client call; it starts with the next jobs to fall due, racing them."""
         self._queued.append((reference, args))
-
-    @property
-    def queued_calls(self) -> int:
-        return len(self._queued)
 
     def start_queued_calls(self) -> None:
         """Start the queued calls now (for ``settle``: not a step, so not in the script)."""

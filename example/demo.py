@@ -5,6 +5,7 @@ Run it with ``python -m example`` (or the ``convex-sim-example`` script)::
     python -m example --events 25 --seed 0 --log-level DEBUG
     python -m example --events 1000 --show 30
     python -m example --step          # wait for Enter after each moment of virtual time
+    python -m example --replay 'convex-sim replay: {...}'   # a failing race test's run
 
 Each moment of virtual time is printed as the executions that ran then: the
 client's ``add_event`` calls (each pinging the worker), the worker's loop
@@ -210,6 +211,42 @@ def run_demo(
     return result
 
 
+def replay_demo(line: str, *, show: int = 200, console: Console | None = None) -> int:
+    """Print a replayed state-machine run (a ``convex-sim replay:`` line) moment by moment.
+
+    Returns 0 when the replay's trace is byte-identical to the recorded run's,
+    1 when it differs, 2 when the line cannot be replayed.
+    """
+    console = console or Console()
+    try:
+        from convex_sim.testing import replay_line  # needs the testing extra (hypothesis)
+    except ImportError as error:
+        console.print(
+            f"[red]--replay needs the testing extra[/]: pip install -e '.[test]' ({error})"
+        )
+        return 2
+    try:
+        result = replay_line(line)
+    except (ValueError, ImportError, AttributeError) as error:
+        console.print(f"[red]cannot replay:[/] {error}")
+        return 2
+    sim = result.machine.sim
+    console.rule(f"[bold]replay[/]: {len(result.machine.script)} steps, seed {sim.seed}")
+    renderer = TraceRenderer(console, sim.trace[0].time_ms if len(sim.trace) else sim.now, show)
+    renderer.render(sim.trace)
+    if renderer.hidden:
+        console.print(f"[dim]… {renderer.hidden} more executions not shown (--show)[/]")
+    if result.error is not None:
+        console.print(f"[bold red]failed:[/] {result.error}", highlight=False)
+    else:
+        console.print("[bold]no invariant failed[/]")
+    if result.identical:
+        console.print(f"trace identical to the recorded run ({result.trace})")
+        return 0
+    console.print(f"trace differs: recorded {result.expected_trace}, replayed {result.trace}")
+    return 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m example", description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=25, help="how many events to add (1..N)")
@@ -217,7 +254,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--log-level", default=None, help="the component's LOG_LEVEL")
     parser.add_argument("--show", type=int, default=60, help="top-level executions to print")
     parser.add_argument("--step", action="store_true", help="wait for Enter at each moment")
+    parser.add_argument(
+        "--replay", metavar="LINE", help="show a failing race test's run from its replay line"
+    )
     options = parser.parse_args(argv)
+    if options.replay is not None:
+        return replay_demo(options.replay, show=max(options.show, 200))
     if options.events < 0:
         parser.error("--events must be 0 or more")
     pause = (lambda: input("  [Enter] ")) if options.step else None

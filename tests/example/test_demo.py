@@ -31,3 +31,24 @@ def test_the_steps_of_the_loop_are_printed(capsys: pytest.CaptureFixture[str]) -
     assert "→ {'kind': 'idle'}" in text
     assert "log.debug" in text
     assert "total 6, count 3" in text
+
+
+def test_the_demo_shows_a_race_tests_run_from_its_replay_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tests.races.sabotage import sabotaged
+    from tests.races.test_sabotage import run_the_machine
+
+    with sabotaged("stop_keeps_the_generation"):
+        with pytest.raises(AssertionError) as caught:
+            run_the_machine()
+        (line,) = [n for n in caught.value.__notes__ if n.startswith("convex-sim replay:")]
+        capsys.readouterr()
+        assert main(["--replay", line]) == 0
+    text = capsys.readouterr().out
+    assert "trace identical to the recorded run" in text
+    assert "failed:" in text
+    assert "carry the state's generation" in text
+    assert "stop_worker" in text
+    assert main(["--replay", "not a line"]) == 2
+    assert "cannot replay" in capsys.readouterr().out

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from convex_sim import Simulator
@@ -221,9 +222,8 @@ def replay_demo(line: str, *, show: int = 200, console: Console | None = None) -
     try:
         from convex_sim.testing import replay_line  # needs the testing extra (hypothesis)
     except ImportError as error:
-        console.print(
-            f"[red]--replay needs the testing extra[/]: pip install -e '.[test]' ({error})"
-        )
+        hint = escape(f"pip install -e '.[test]' ({error})")
+        console.print(f"[red]--replay needs the testing extra[/]: {hint}")
         return 2
     try:
         result = replay_line(line)

@@ -1,8 +1,9 @@
 """A state machine over the example app and its batch worker, with faults (spec §11).
 
 Rules: insert-and-ping (racing whatever runs next), let time pass, run what
-is due under a drawn interleaving, stop, start, change the worker's config,
-and inject faults — the worker mutation raises for its next calls, the next
+is due under a drawn interleaving, run the loop up to the iteration that
+will go idle (so the next insert races it), stop, start, change the
+worker's config, and inject faults — the worker mutation raises for its next calls, the next
 loop run sticks ``pending`` a while, the scheduler lags by minutes, an
 operator cancels the runner or the monitor by hand.
 
@@ -31,8 +32,9 @@ from hypothesis.stateful import rule
 
 import batch_worker
 from convex_sim import InjectedFault, Simulator
+from convex_sim.executor import ScheduleSpec
 from convex_sim.jobs import SELF_CANCEL_WARNING
-from convex_sim.testing import ExecutionRecord, SimulatorMachine, executions, recorded
+from convex_sim.testing import ExecutionRecord, SimulatorMachine, executions, recorded, schedules
 from example import example, make_app
 from tests.races.views import (
     COMPONENT,
@@ -60,6 +62,7 @@ MAX_STUCK_MS: Final = batch_worker.MONITOR_REFRESH_WITHIN_MS - 1_000
 SCHEDULER_LAGS_MS: Final = [0, 30_000, 180_000]
 MONITOR_LAGS_MS: Final = [None, 10_000, 20_000, 60_000]
 SETTLE_STEP_MS: Final = 10_000
+MAX_COOLDOWN_POLLS: Final = 50
 SETTLE_LIMIT_MS: Final = 30 * 60_000
 
 
@@ -90,6 +93,25 @@ class ExampleMachine(SimulatorMachine):
             if self.config:
                 args["config"] = dict(self.config)
             self.call_soon(example.add_event, args)
+
+    @rule(schedule=schedules())
+    @recorded
+    def reach_the_end_of_cooldown(self, schedule: ScheduleSpec) -> None:
+        """Run loop iterations up to the one that will find nothing and go idle (§7.6-7.9),
+        so that what is queued next races exactly that iteration."""
+        for _ in range(MAX_COOLDOWN_POLLS):
+            view = worker_view(self.sim)
+            due_ms = self.sim.next_due_ms()
+            runner = view.runner
+            if view.status != "running" or due_ms is None or runner is None or view.state is None:
+                return
+            cooled_at = view.state["lastWorkTs"] + batch_worker.DEFAULT_COOLDOWN_MS
+            if due_ms >= cooled_at and not events_left(self.sim):
+                return
+            self._start_queued_at(max(due_ms, self.sim.now))
+            self.sim.advance(
+                max(due_ms - self.sim.now, 0), schedule=schedule, max_steps=self.max_jobs_per_step
+            )
 
     @rule(action=st.sampled_from(["stop", "start"]))
     @recorded

@@ -117,10 +117,20 @@ class Task:
     error: BaseException | None = None
     steps: int = 0
     on_done: Callable[[Task], None] | None = None
-    at_commit: bool = False
-    """Suspended just before a commit (a switch point at ``interleave="transactions"``)."""
-    sleeping: bool = False
-    """Its last pause was a backoff: it begins a new attempt when it wakes."""
+    paused_at: Checkpoint | None = None
+    """Where it last paused (None before its first step)."""
+
+    @property
+    def inside_transaction(self) -> bool:
+        """Paused between two operations of one transaction: not at its start (never
+        stepped, or waking from a retry's backoff) and not just before its commit."""
+        at = self.paused_at
+        return (
+            not self.done
+            and at is not None
+            and not isinstance(at, Sleep)
+            and at.operation != "commit"
+        )
 
 
 class Feeder(Protocol):
@@ -196,16 +206,13 @@ class Executor:
         except BaseException as error:  # the execution failed: hand it to the caller
             self._finish(task, error=error)
             return
-        task.at_commit = False
         if isinstance(yielded, Sleep):
             task.wake_ms = self.clock.now_ms + yielded.ms
-            task.sleeping = True
-        elif isinstance(yielded, Checkpoint):
-            task.at_commit = yielded.operation == "commit"
-            task.sleeping = False
-        else:
+        elif not isinstance(yielded, Checkpoint):
             task.coroutine.close()
             self._finish(task, error=foreign_await_error(yielded))
+            return
+        task.paused_at = yielded
 
     def _finish(
         self, task: Task, *, result: Any = None, error: BaseException | None = None
@@ -240,15 +247,8 @@ class Executor:
             runnable = [task for task in self._active if task.wake_ms <= now]
             if runnable:
                 current = self._current
-                if (
-                    self._whole_transactions
-                    and current is not None
-                    and current.steps
-                    and not current.at_commit
-                    and not current.sleeping
-                    and not current.done
-                ):
-                    self._step(current)  # still inside its transaction: no switch here
+                if self._whole_transactions and current is not None and current.inside_transaction:
+                    self._step(current)  # no switch in the middle of a transaction
                     continue
                 chosen = runnable[self.chooser.choose(len(runnable))]
                 self._current = chosen

@@ -7,6 +7,8 @@ nested call into the top-level execution (one attempt of a mutation, a job
 run, a client call) that owns the transaction, so a check can ask "did this
 run commit, and what did it write?" directly. Retries are separate attempts,
 each with its own record; only a committed attempt's writes took effect.
+It reads the trace of design.md ("every event so far") and nothing else; the
+batch worker's race tests check batch-worker-spec.md §11 against it.
 """
 
 from __future__ import annotations

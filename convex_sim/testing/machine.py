@@ -29,7 +29,10 @@ start at the same virtual instant). Every ``@recorded`` rule is written to
 :attr:`script`; a failure carries the note ``convex-sim replay: {...}`` —
 the machine class, seed, steps and a digest of the trace at the failure —
 and :meth:`replay` (or ``python -m convex_sim.testing replay '<line>'``) runs
-it again and says whether the trace is identical.
+it again and says whether the trace is identical. The batch worker's
+machine (``tests/races/example_machine.py``) builds on it to check
+batch-worker-spec.md §11; the replay line is the reproducer design.md asks of
+every failing run ("same seed, same run, byte for byte").
 """
 
 from __future__ import annotations

@@ -48,6 +48,7 @@ from tests.races.views import (
     handed_to_worker,
     inserted_events,
     is_transition,
+    next_run_goes_idle,
     ping_loop_conflicts,
     worker_view,
 )
@@ -100,13 +101,8 @@ class ExampleMachine(SimulatorMachine):
         """Run loop iterations up to the one that will find nothing and go idle (§7.6-7.9),
         so that what is queued next races exactly that iteration."""
         for _ in range(MAX_COOLDOWN_POLLS):
-            view = worker_view(self.sim)
             due_ms = self.sim.next_due_ms()
-            runner = view.runner
-            if view.status != "running" or due_ms is None or runner is None or view.state is None:
-                return
-            cooled_at = view.state["lastWorkTs"] + batch_worker.DEFAULT_COOLDOWN_MS
-            if due_ms >= cooled_at and not events_left(self.sim):
+            if due_ms is None or next_run_goes_idle(self.sim) is not False:
                 return
             self._start_queued_at(max(due_ms, self.sim.now))
             self.sim.advance(

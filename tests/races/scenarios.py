@@ -29,6 +29,7 @@ from tests.races.views import (
     LOOP,
     WorkerView,
     events_left,
+    next_run_goes_idle,
     ping_loop_conflicts,
     worker_view,
 )
@@ -113,14 +114,14 @@ def _outcome(sim: Simulator, race_from: int, *, wait_ms: float | None = None) ->
 
 
 def _drain_until_going_idle(sim: Simulator) -> None:
-    """Run loop iterations until the next one is cooled down with nothing to do."""
+    """Run loop iterations until the next one, after the event, will go idle."""
     while True:
-        view = worker_view(sim)
+        goes_idle = next_run_goes_idle(sim)
+        assert goes_idle is not None, "the worker went idle before the race"
         due_ms = sim.next_due_ms()
-        assert view.state is not None
-        assert due_ms is not None, "the worker went idle before the race"
-        cooled = due_ms >= view.state["lastWorkTs"] + batch_worker.DEFAULT_COOLDOWN_MS
-        if view.state["lastWorkTs"] > 0 and cooled and not events_left(sim):
+        assert due_ms is not None
+        state = worker_view(sim).state
+        if goes_idle and state is not None and state["lastWorkTs"] > 0:
             return
         sim.advance(due_ms - sim.now, schedule=0)
 

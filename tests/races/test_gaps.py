@@ -9,14 +9,13 @@ gaps where it does.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 import batch_worker
 from convex_sim import SchedulerDidNotSettleError, Simulator
 from example import example, make_app
 from tests.apps import bw_app
+from tests.batch_worker.support import cancel
 from tests.races.example_machine import (
     GAP_MONITOR_CANCELED_THEN_LOOP_DIES,
     GAP_SLEEPING_RUN_FAILS,
@@ -51,11 +50,7 @@ def test_a_loop_that_dies_after_its_monitor_was_canceled_is_restarted() -> None:
     sim.mutation(example.add_event, {"value": 1})
     monitor = worker_view(sim).monitor
     assert monitor is not None
-
-    async def cancel(ctx: Any) -> None:
-        await ctx.scheduler.cancel(monitor["_id"])
-
-    sim.run(cancel, component="batchWorker")
+    cancel(sim, monitor["_id"])  # by hand, as an operator would
     sim.faults.fail_next(example.process_batch)
     sim.advance(1)
     sim.faults.clear()

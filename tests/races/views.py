@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
+import batch_worker
 from convex_sim import Simulator
 from convex_sim.testing import ExecutionRecord
 from convex_sim.trace import Conflict
@@ -78,6 +79,17 @@ def worker_view(sim: Simulator) -> WorkerView:
     worker, state = sim.peek(read, component=COMPONENT)
     jobs = {str(row["_id"]): row for row in sim.scheduled_functions(component=COMPONENT)}
     return WorkerView(worker, state, jobs)
+
+
+def next_run_goes_idle(sim: Simulator) -> bool | None:
+    """Whether the next loop run will find nothing to do after its cooldown and go idle
+    (§7.6-7.9); None when no run is coming (the worker is not running)."""
+    view = worker_view(sim)
+    due_ms = sim.next_due_ms()
+    if view.status != "running" or view.state is None or due_ms is None:
+        return None
+    cooled_at = view.state["lastWorkTs"] + batch_worker.DEFAULT_COOLDOWN_MS
+    return due_ms >= cooled_at and not events_left(sim)
 
 
 def events_left(sim: Simulator) -> int:

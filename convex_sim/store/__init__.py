@@ -9,7 +9,14 @@ index range hold as of timestamp ts".
 
 from typing import TYPE_CHECKING, Any
 
-from convex_sim.store.base import DocumentWrite, IndexChange, Store, StoreStatistics, TableInfo
+from convex_sim.store.base import (
+    DocumentWrite,
+    IndexChange,
+    Store,
+    StoreInUseError,
+    StoreStatistics,
+    TableInfo,
+)
 from convex_sim.store.memory import MemoryStore
 
 if TYPE_CHECKING:
@@ -32,6 +39,7 @@ __all__ = [
     "MemoryStore",
     "SqliteStore",
     "Store",
+    "StoreInUseError",
     "StoreStatistics",
     "TableInfo",
 ]

@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from convex_sim.errors import ConvexSimError
 from convex_sim.index_keys import encode_value, field_value
 from convex_sim.schema import IndexDefinition
 from convex_sim.values import value_size
@@ -42,6 +43,10 @@ def document_keys(
             parts.append(part)
         keys[name] = b"".join(parts)
     return keys
+
+
+class StoreInUseError(ConvexSimError, RuntimeError):
+    """A store (or its file) is already open for another simulator."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,8 +213,82 @@ class Store(ABC):
             yield key, document, value_size(document)
 
     @abstractmethod
-    def commit(self, ts: int, writes: Sequence[DocumentWrite]) -> list[IndexChange]:
-        """Apply ``writes`` atomically at ``ts`` (> ``latest_ts``); tables written to now exist."""
+    def commit(
+        self,
+        ts: int,
+        writes: Sequence[DocumentWrite],
+        *,
+        state: Mapping[str, Any] | None = None,
+    ) -> list[IndexChange]:
+        """Apply ``writes`` atomically at ``ts`` (> ``latest_ts``); tables written to now exist.
+
+        ``state`` is the deployment's own state as of this commit (see
+        :meth:`save_state`), kept in the same atomic step.
+        """
+
+    # -- the deployment's state beside its documents ---------------------------------
+
+    _saved_state: dict[str, Any] | None = None
+    _holder: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How messages name this store (a file's path, or what kind it is)."""
+        return f"the {type(self).__name__}"
+
+    keeps_state_per_commit: bool = False
+    """Whether each commit must carry the deployment's state (``commit(state=...)``).
+
+    A store that survives a crash needs it with every commit, since there may
+    be no later chance to save it; a store that lives only in this process
+    needs it only when its simulator closes (:meth:`save_state`).
+    """
+
+    def save_state(self, state: Mapping[str, Any]) -> None:
+        """Keep the deployment's own state (clock, id streams, ...) for the next opener.
+
+        ``state`` is a small JSON-able mapping; :mod:`convex_sim.resume` says
+        what is in it and why.
+        """
+        self._saved_state = dict(state)
+
+    def load_state(self) -> dict[str, Any] | None:
+        """What the last :meth:`save_state` or stateful commit kept; None for a new store."""
+        saved = self._saved_state
+        return None if saved is None else dict(saved)
+
+    # -- one writer at a time ----------------------------------------------------------
+
+    def acquire(self, owner: str) -> None:
+        """Take the store for one simulator; a second taker gets :class:`StoreInUseError`.
+
+        Two deployments writing one history would hand out the same
+        timestamps and ids, so a store serves one simulator at a time.
+        """
+        if self._holder is not None:
+            raise StoreInUseError(
+                f"this store is already in use by {self._holder}; close that one first "
+                "(sim.close(), or leave its `with Simulator(...)` block)"
+            )
+        self._holder = owner
+
+    def release(self) -> None:
+        """Give the store back (the simulator holding it was closed)."""
+        self._holder = None
+
+    def close(self) -> None:
+        """Release whatever the store holds outside Python (files, locks)."""
+        self.release()
+
+    # -- schema changes ------------------------------------------------------------------
+
+    @abstractmethod
+    def drop_index(self, table_number: int, name: str) -> None:
+        """Stop maintaining an index and forget its entries (a push that removed it)."""
+
+    def present_table(self, number: int, fields: Sequence[str] | None) -> None:  # noqa: B027
+        """A hint of a table's top-level fields (None: unknown), for stores that show
+        tables to outside tools (the SQLite store makes a view of each)."""
 
     @abstractmethod
     def prune(self, floor_ts: int) -> None:

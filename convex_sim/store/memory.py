@@ -180,6 +180,12 @@ class MemoryStore(Store):
         indexes[index.name] = built
         self._refresh_definitions(table_number)
 
+    def drop_index(self, table_number: int, name: str) -> None:
+        # Garbage entries still naming the index are harmless: pruning them touches
+        # only the dropped index object.
+        if self._indexes[table_number].pop(name, None) is not None:
+            self._refresh_definitions(table_number)
+
     def indexes(self, table_number: int) -> Mapping[str, IndexDefinition]:
         return self._definitions[table_number]
 
@@ -275,7 +281,13 @@ class MemoryStore(Store):
 
     # -- writes -------------------------------------------------------------
 
-    def commit(self, ts: int, writes: Sequence[DocumentWrite]) -> list[IndexChange]:
+    def commit(
+        self,
+        ts: int,
+        writes: Sequence[DocumentWrite],
+        *,
+        state: Mapping[str, Any] | None = None,
+    ) -> list[IndexChange]:
         if ts <= self._latest_ts:
             raise ValueError(f"commit timestamp {ts} is not after {self._latest_ts}")
         changes: list[IndexChange] = []
@@ -326,6 +338,8 @@ class MemoryStore(Store):
                             key_history.append((ts, doc_id))
                 changes.append(IndexChange(number, name, old_key, new_key, doc_id))
         self._latest_ts = ts
+        if state is not None:
+            self.save_state(state)
         return changes
 
     def prune(self, floor_ts: int) -> None:

@@ -5,27 +5,34 @@ committed version, table, index and the two timestamps live in SQLite. It must
 answer every read exactly as :class:`~convex_sim.store.memory.MemoryStore`
 does, so the layout mirrors the memory store's structures row for row:
 
-``meta(name, value)``
-    ``latest_ts`` and ``floor_ts`` (the oldest readable timestamp).
-``tables(number, namespace, name, created_ts)``
+Every storage table is named ``_sim_…`` (``sqlite_layout`` says why):
+
+``_sim_meta(name, value)``
+    ``format``, ``latest_ts``, ``floor_ts`` (the oldest readable timestamp)
+    and ``deployment``, the simulator's own state as of the newest commit
+    (JSON; :mod:`convex_sim.resume` says what it holds), written in the
+    same SQLite transaction as the commit it belongs to.
+``_sim_tables(number, namespace, name, created_ts)``
     ``created_ts`` is NULL until the table is declared (0) or first written.
-``indexes(table_number, name, position, fields, key_fields)``
+``_sim_indexes(table_number, name, position, fields, key_fields)``
     ``position`` keeps definition order, which is the order of the
     :class:`IndexChange` list a commit returns; field tuples are JSON lists.
-``documents(doc_id, table_number)``
+``_sim_documents(doc_id, table_number)``
     One row per document with any retained version (the memory store's
     ``_documents`` keys); its rowid order is that dict's insertion order.
-``versions(seq, doc_id, ts, document, ids)``
+``_sim_versions(seq, doc_id, ts, document, ids)``
     One row per committed version, ``document`` NULL for a deletion. The
-    document is Convex JSON (``convex_json.to_json``), so int64/float64, −0.0, NaN
-    payloads and bytes round-trip exactly; ``ids`` records where the document
-    held :class:`~convex_sim.values.Id` values (``_id`` included) and their
-    tables, which Convex JSON flattens to plain strings.
-``index_entries(seq, table_number, index_name, key, ts, doc_id)``
+    document is readable JSON (``document_text``: int64 as a plain integer,
+    float64 as a number), so every value round-trips exactly; ``ids`` marks
+    where the document held :class:`~convex_sim.values.Id` values.
+``_sim_index_entries(seq, table_number, index_name, key, ts, doc_id)``
     A key's history, as in the memory store: ``doc_id`` NULL where the key died.
-``dead_versions(ts, doc_id)`` and ``dead_keys(ts, table_number, index_name, key)``
+``_sim_dead_versions(ts, doc_id)`` and ``_sim_dead_keys(ts, table_number, index_name, key)``
     The memory store's garbage queues, persisted so pruning after a restart
     forgets exactly what it would have forgotten without one.
+
+Beside them, one view per app and component table, named as the app names
+it (``events``, ``batchWorker/workers``), for outside tools.
 
 ``seq`` (the rowid) grows with insertion, and commits insert in timestamp
 order, so within one document or one key "newest at or before ts" is the row
@@ -44,10 +51,10 @@ from typing import Any, Final
 
 from sqlite_utils import Database
 
-from convex_sim.convex_json import from_json, to_json
-from convex_sim.errors import SnapshotTooOldError
+from convex_sim.errors import ConvexSimError, SnapshotTooOldError
 from convex_sim.index_keys import document_key
 from convex_sim.schema import BY_CREATION_TIME_INDEX, BY_ID_INDEX, IndexDefinition
+from convex_sim.store import sqlite_layout
 from convex_sim.store.base import (
     DocumentWrite,
     IndexChange,
@@ -55,12 +62,22 @@ from convex_sim.store.base import (
     StoreStatistics,
     TableInfo,
 )
-from convex_sim.values import Id
+from convex_sim.store.document_text import decode_document, encode_document
+from convex_sim.store.file_lock import FileLock
 
 _SCAN_CHUNK: Final = 64
 
 _LATEST_TS: Final = "latest_ts"
 _FLOOR_TS: Final = "floor_ts"
+_STATE: Final = "deployment"
+
+
+class StoreReadOnlyError(ConvexSimError, PermissionError):
+    """A write was attempted on a store opened with ``read_only=True``."""
+
+
+def _state_text(state: Mapping[str, Any]) -> str:
+    return json.dumps(dict(state), separators=(",", ":"), allow_nan=False)
 
 # One chunk of a scan: up to ``limit`` keys of the interval, each with the
 # newest entry at or before the snapshot (SQLite's max() aggregate takes the
@@ -70,80 +87,26 @@ _FLOOR_TS: Final = "floor_ts"
 # materialising the whole interval for every chunk.
 _SCAN_SQL: Final = """
 SELECT k.key, v.document, v.ids FROM (
-    SELECT key, doc_id, max(seq) FROM index_entries
+    SELECT key, doc_id, max(seq) FROM _sim_index_entries
     WHERE table_number = :table AND index_name = :index
       AND key {low_op} :low {high_clause} AND ts <= :ts
     GROUP BY key ORDER BY key {direction} LIMIT :limit
 ) AS k
-LEFT JOIN versions AS v ON v.seq = (
-    SELECT seq FROM versions WHERE doc_id = k.doc_id AND ts <= :ts
+LEFT JOIN _sim_versions AS v ON v.seq = (
+    SELECT seq FROM _sim_versions WHERE doc_id = k.doc_id AND ts <= :ts
     ORDER BY ts DESC, seq DESC LIMIT 1
 )
 ORDER BY k.key {direction}
 """
 
 _VISIBLE_VERSION_SQL: Final = """
-SELECT document, ids FROM versions WHERE doc_id = ? AND ts <= ?
+SELECT document, ids FROM _sim_versions WHERE doc_id = ? AND ts <= ?
 ORDER BY ts DESC, seq DESC LIMIT 1
 """
 
 _LATEST_VERSION_SQL: Final = """
-SELECT document FROM versions WHERE doc_id = ? ORDER BY ts DESC, seq DESC LIMIT 1
+SELECT document FROM _sim_versions WHERE doc_id = ? ORDER BY ts DESC, seq DESC LIMIT 1
 """
-
-
-# -- documents as text ----------------------------------------------------------
-
-
-def _collect_ids(value: Any, path: list[Any], marks: list[list[Any]]) -> None:
-    """Note each :class:`Id` in ``value``: ``[table, path]``, or ``[table, path, key]`` for a key.
-
-    Convex JSON writes an Id as its string, but the memory store hands back
-    the very ``Id`` objects it was given (``_id``, and ``v.id`` fields and
-    record keys), so the table each one names is kept beside the JSON.
-    """
-    kind = type(value)
-    if kind is Id:
-        marks.append([value.table, path])
-    elif kind is dict:
-        for key, item in value.items():
-            if type(key) is Id:
-                marks.append([key.table, path, key])
-            _collect_ids(item, [*path, key], marks)
-    elif kind is list:
-        for position, item in enumerate(value):
-            _collect_ids(item, [*path, position], marks)
-
-
-def _encode(document: dict[str, Any]) -> tuple[str, str | None]:
-    """The stored form of a document: its Convex JSON and its Id marks (None if none)."""
-    marks: list[list[Any]] = []
-    _collect_ids(document, [], marks)
-    text = json.dumps(to_json(document), separators=(",", ":"), allow_nan=False)
-    return text, (json.dumps(marks, separators=(",", ":")) if marks else None)
-
-
-def _decode(text: str, ids: str | None) -> dict[str, Any]:
-    """The inverse of :func:`_encode`: the document with its Ids restored in place."""
-    document: dict[str, Any] = from_json(json.loads(text))
-    if ids is None:
-        return document
-    for mark in json.loads(ids):
-        table, path = mark[0], mark[1]
-        target: Any = document
-        if len(mark) == 3:
-            for step in path:
-                target = target[step]
-            key = mark[2]
-            # Rebuild the dict in place so the key becomes an Id and field order holds.
-            items = list(target.items())
-            target.clear()
-            target.update((Id(name, table) if name == key else name, item) for name, item in items)
-        else:
-            for step in path[:-1]:
-                target = target[step]
-            target[path[-1]] = Id(target[path[-1]], table)
-    return document
 
 
 def _definition_row(table_number: int, index: IndexDefinition, position: int) -> tuple[Any, ...]:
@@ -164,105 +127,95 @@ class SqliteStore(Store):
     the SQLite transaction that persists them has committed.
     """
 
-    def __init__(self, path: str | Path) -> None:
-        self._db = Database(path)
+    keeps_state_per_commit = True
+
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+        """Open (or create) the store at ``path``.
+
+        A writable store takes the file's lock (:class:`FileLock`) for as long
+        as it is open, so a second writer is refused with the file's name.
+        ``read_only=True`` takes no lock and writes nothing: it is for looking
+        at a file while its deployment runs (SQLite's WAL lets a reader see
+        the last committed state beside a live writer).
+        """
+        self.path = str(path)
+        self.read_only = read_only
+        self._lock: FileLock | None = None
+        in_memory = self.path == ":memory:"
+        if read_only:
+            if in_memory or not Path(path).exists():
+                raise FileNotFoundError(f"no store at {self.path} to open read-only")
+            uri = Path(path).resolve().as_uri() + "?mode=ro"
+            self._db = Database(sqlite3.connect(uri, uri=True, check_same_thread=False))
+        else:
+            if not in_memory:
+                self._lock = FileLock(Path(path))
+            try:
+                self._db = Database(path)
+            except BaseException:
+                self._release_lock()
+                raise
         self._conn: sqlite3.Connection = self._db.conn
-        if str(path) != ":memory:":
-            # WAL with synchronous=NORMAL: every commit survives a process
-            # crash or restart without an fsync per commit; only a power
-            # failure can lose the newest commits (never corrupt older ones).
-            self._db.enable_wal()
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._create_schema()
+        self._closed = False
+        try:
+            self._open(in_memory)
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, in_memory: bool) -> None:
+        exists = sqlite_layout.check_format(self._conn, self.path)
+        if not self.read_only:
+            if not in_memory:
+                # WAL with synchronous=NORMAL: every commit survives a process
+                # crash or restart without an fsync per commit; only a power
+                # failure can lose the newest commits (never corrupt older ones).
+                self._db.enable_wal()
+                self._conn.execute("PRAGMA synchronous=NORMAL")
+            if not exists:
+                with self._transaction() as conn:
+                    sqlite_layout.create_tables(self._db)
+                    self._set_meta(conn, "format", sqlite_layout.FORMAT)
         self._latest_ts = 0
         self._floor_ts = 0
+        self._state: dict[str, Any] | None = None
         self._tables: dict[int, TableInfo] = {}
         self._table_numbers: dict[tuple[str, str], int] = {}
         self._table_created: dict[int, int] = {}
         self._indexes: dict[int, dict[str, IndexDefinition]] = {}
-        self._load()
+        if exists:
+            self._load()
+
+    @property
+    def label(self) -> str:
+        return "the store at :memory:" if self.path == ":memory:" else self.path
 
     def close(self) -> None:
-        """Close the database; everything committed is already on disk."""
+        """Close the database and release its lock; everything committed is on disk."""
+        if self._closed:
+            return
+        self._closed = True
+        self.release()
         self._db.close()
+        self._release_lock()
+
+    def _release_lock(self) -> None:
+        lock, self._lock = self._lock, None
+        if lock is not None:
+            lock.release()
 
     # -- setup --------------------------------------------------------------
 
-    def _create_schema(self) -> None:
-        db = self._db
-        db.table("meta").create({"name": str, "value": int}, pk="name", if_not_exists=True)
-        db.table("tables").create(
-            {"number": int, "namespace": str, "name": str, "created_ts": int},
-            pk="number",
-            not_null={"namespace", "name"},
-            if_not_exists=True,
-        )
-        db.table("tables").create_index(["namespace", "name"], unique=True, if_not_exists=True)
-        db.table("indexes").create(
-            {
-                "table_number": int,
-                "name": str,
-                "position": int,
-                "fields": str,
-                "key_fields": str,
-            },
-            pk=("table_number", "name"),
-            not_null={"position", "fields", "key_fields"},
-            if_not_exists=True,
-        )
-        db.table("documents").create(
-            {"doc_id": str, "table_number": int},
-            pk="doc_id",
-            not_null={"table_number"},
-            if_not_exists=True,
-        )
-        db.table("versions").create(
-            {"seq": int, "doc_id": str, "ts": int, "document": str, "ids": str},
-            pk="seq",
-            not_null={"doc_id", "ts"},
-            if_not_exists=True,
-        )
-        db.table("versions").create_index(["doc_id", "ts"], if_not_exists=True)
-        db.table("index_entries").create(
-            {
-                "seq": int,
-                "table_number": int,
-                "index_name": str,
-                "key": bytes,
-                "ts": int,
-                "doc_id": str,
-            },
-            pk="seq",
-            not_null={"table_number", "index_name", "key", "ts"},
-            if_not_exists=True,
-        )
-        # doc_id last makes the index covering for the scan's grouped subquery.
-        db.table("index_entries").create_index(
-            ["table_number", "index_name", "key", "ts", "doc_id"], if_not_exists=True
-        )
-        db.table("dead_versions").create(
-            {"seq": int, "ts": int, "doc_id": str},
-            pk="seq",
-            not_null={"ts", "doc_id"},
-            if_not_exists=True,
-        )
-        db.table("dead_keys").create(
-            {"seq": int, "ts": int, "table_number": int, "index_name": str, "key": bytes},
-            pk="seq",
-            not_null={"ts", "table_number", "index_name", "key"},
-            if_not_exists=True,
-        )
-        for queue in ("dead_versions", "dead_keys"):
-            db.table(queue).create_index(["ts"], if_not_exists=True)
-
     def _load(self) -> None:
-        """Fill the caches from the database (a fresh file loads nothing)."""
+        """Fill the caches from the database."""
         conn = self._conn
-        meta = dict(conn.execute("SELECT name, value FROM meta").fetchall())
+        meta = dict(conn.execute("SELECT name, value FROM _sim_meta").fetchall())
         self._latest_ts = int(meta.get(_LATEST_TS, 0))
         self._floor_ts = int(meta.get(_FLOOR_TS, 0))
+        state = meta.get(_STATE)
+        self._state = None if state is None else json.loads(state)
         for number, namespace, name, created in conn.execute(
-            "SELECT number, namespace, name, created_ts FROM tables ORDER BY number"
+            "SELECT number, namespace, name, created_ts FROM _sim_tables ORDER BY number"
         ):
             self._tables[number] = TableInfo(number, namespace, name)
             self._table_numbers[(namespace, name)] = number
@@ -270,12 +223,23 @@ class SqliteStore(Store):
             if created is not None:
                 self._table_created[number] = created
         for table_number, name, fields, key_fields in conn.execute(
-            "SELECT table_number, name, fields, key_fields FROM indexes "
+            "SELECT table_number, name, fields, key_fields FROM _sim_indexes "
             "ORDER BY table_number, position"
         ):
             self._indexes[table_number][name] = IndexDefinition(
                 name, tuple(json.loads(fields)), tuple(json.loads(key_fields))
             )
+
+    # -- the deployment's state ------------------------------------------------
+
+    def save_state(self, state: Mapping[str, Any]) -> None:
+        text = _state_text(state)
+        with self._transaction() as conn:
+            self._set_meta(conn, _STATE, text)
+        self._state = json.loads(text)
+
+    def load_state(self) -> dict[str, Any] | None:
+        return None if self._state is None else dict(self._state)
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -284,6 +248,8 @@ class SqliteStore(Store):
         Explicit BEGIN/COMMIT rather than a library helper, so every write
         method is exactly one atomic unit whatever sqlite-utils version is used.
         """
+        if self.read_only:
+            raise StoreReadOnlyError(f"{self.path} was opened read-only; nothing can be written")
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -310,14 +276,17 @@ class SqliteStore(Store):
             implicit = (BY_ID_INDEX, BY_CREATION_TIME_INDEX)
             with self._transaction() as conn:
                 conn.execute(
-                    "INSERT INTO tables (number, namespace, name, created_ts) "
+                    "INSERT INTO _sim_tables (number, namespace, name, created_ts) "
                     "VALUES (?, ?, ?, NULL)",
                     (number, namespace, name),
                 )
                 conn.executemany(
-                    "INSERT INTO indexes (table_number, name, position, fields, key_fields) "
+                    "INSERT INTO _sim_indexes (table_number, name, position, fields, key_fields) "
                     "VALUES (?, ?, ?, ?, ?)",
                     [_definition_row(number, index, at) for at, index in enumerate(implicit)],
+                )
+                sqlite_layout.replace_view(
+                    conn, number, sqlite_layout.view_name(namespace, name), None
                 )
             self._tables[number] = TableInfo(number, namespace, name)
             self._table_numbers[(namespace, name)] = number
@@ -336,7 +305,7 @@ class SqliteStore(Store):
             # The memory store would accept any number; a row must exist to persist it.
             raise KeyError(f"table number {number} has not been allocated")
         with self._transaction() as conn:
-            conn.execute("UPDATE tables SET created_ts = 0 WHERE number = ?", (number,))
+            conn.execute("UPDATE _sim_tables SET created_ts = 0 WHERE number = ?", (number,))
         self._table_created[number] = 0
 
     def define_index(self, table_number: int, index: IndexDefinition) -> None:
@@ -350,24 +319,28 @@ class SqliteStore(Store):
         # memory store iterates its documents (a later one wins a shared key).
         built: dict[bytes, tuple[int, str]] = {}
         rows = self._conn.execute(
-            "SELECT d.doc_id, v.ts, v.document FROM documents AS d "
-            "JOIN versions AS v ON v.seq = "
-            "(SELECT max(seq) FROM versions WHERE doc_id = d.doc_id) "
+            "SELECT d.doc_id, v.ts, v.document FROM _sim_documents AS d "
+            "JOIN _sim_versions AS v ON v.seq = "
+            "(SELECT max(seq) FROM _sim_versions WHERE doc_id = d.doc_id) "
             "WHERE d.table_number = ? ORDER BY d.rowid",
             (table_number,),
         ).fetchall()
         for doc_id, ts, text in rows:
             if text is not None:
-                document = from_json(json.loads(text))
+                document = decode_document(text, None)
                 built[document_key(document, index.key_fields)] = (ts, doc_id)
         with self._transaction() as conn:
+            (position,) = conn.execute(
+                "SELECT coalesce(max(position) + 1, 0) FROM _sim_indexes WHERE table_number = ?",
+                (table_number,),
+            ).fetchone()
             conn.execute(
-                "INSERT INTO indexes (table_number, name, position, fields, key_fields) "
+                "INSERT INTO _sim_indexes (table_number, name, position, fields, key_fields) "
                 "VALUES (?, ?, ?, ?, ?)",
-                _definition_row(table_number, index, len(indexes)),
+                _definition_row(table_number, index, position),
             )
             conn.executemany(
-                "INSERT INTO index_entries (table_number, index_name, key, ts, doc_id) "
+                "INSERT INTO _sim_index_entries (table_number, index_name, key, ts, doc_id) "
                 "VALUES (?, ?, ?, ?, ?)",
                 [
                     (table_number, index.name, key, ts, doc_id)
@@ -378,6 +351,28 @@ class SqliteStore(Store):
 
     def indexes(self, table_number: int) -> Mapping[str, IndexDefinition]:
         return dict(self._indexes[table_number])
+
+    def drop_index(self, table_number: int, name: str) -> None:
+        if name not in self._indexes[table_number]:
+            return
+        with self._transaction() as conn:
+            conn.execute(
+                "DELETE FROM _sim_indexes WHERE table_number = ? AND name = ?",
+                (table_number, name),
+            )
+            for table in ("_sim_index_entries", "_sim_dead_keys"):
+                conn.execute(
+                    f"DELETE FROM {table} WHERE table_number = ? AND index_name = ?",
+                    (table_number, name),
+                )
+        del self._indexes[table_number][name]
+
+    def present_table(self, number: int, fields: Sequence[str] | None) -> None:
+        info = self._tables[number]
+        with self._transaction() as conn:
+            sqlite_layout.replace_view(
+                conn, number, sqlite_layout.view_name(info.namespace, info.name), fields
+            )
 
     # -- reads --------------------------------------------------------------
 
@@ -392,7 +387,7 @@ class SqliteStore(Store):
         row = self._conn.execute(_VISIBLE_VERSION_SQL, (doc_id, ts)).fetchone()
         if row is None or row[0] is None:
             return None
-        return _decode(row[0], row[1])
+        return decode_document(row[0], row[1])
 
     def scan(
         self,
@@ -432,7 +427,7 @@ class SqliteStore(Store):
                 # As in the memory store, a prune that overtakes the snapshot
                 # mid-scan fails the next document read.
                 self._check_ts(ts)
-                yield key, _decode(text, ids)
+                yield key, decode_document(text, ids)
             if len(rows) < _SCAN_CHUNK:
                 return
             if reverse:
@@ -442,7 +437,13 @@ class SqliteStore(Store):
 
     # -- writes -------------------------------------------------------------
 
-    def commit(self, ts: int, writes: Sequence[DocumentWrite]) -> list[IndexChange]:
+    def commit(
+        self,
+        ts: int,
+        writes: Sequence[DocumentWrite],
+        *,
+        state: Mapping[str, Any] | None = None,
+    ) -> list[IndexChange]:
         if ts <= self._latest_ts:
             raise ValueError(f"commit timestamp {ts} is not after {self._latest_ts}")
         changes: list[IndexChange] = []
@@ -464,9 +465,9 @@ class SqliteStore(Store):
                 row = conn.execute(_LATEST_VERSION_SQL, (doc_id,)).fetchone()
                 if row is None:
                     new_documents.append((doc_id, write.table_number))
-                old = None if row is None or row[0] is None else from_json(json.loads(row[0]))
+                old = None if row is None or row[0] is None else decode_document(row[0], None)
             written[doc_id] = new
-            text, ids = (None, None) if new is None else _encode(new)
+            text, ids = (None, None) if new is None else encode_document(new)
             version_rows.append((doc_id, ts, text, ids))
             if old is not None:
                 dead_versions.append((ts, doc_id))
@@ -486,35 +487,43 @@ class SqliteStore(Store):
                 changes.append(IndexChange(number, definition.name, old_key, new_key, doc_id))
         with self._transaction() as conn:
             conn.executemany(
-                "INSERT INTO documents (doc_id, table_number) VALUES (?, ?)", new_documents
+                "INSERT INTO _sim_documents (doc_id, table_number) VALUES (?, ?)", new_documents
             )
             conn.executemany(
-                "INSERT INTO versions (doc_id, ts, document, ids) VALUES (?, ?, ?, ?)",
+                "INSERT INTO _sim_versions (doc_id, ts, document, ids) VALUES (?, ?, ?, ?)",
                 version_rows,
             )
-            conn.executemany("INSERT INTO dead_versions (ts, doc_id) VALUES (?, ?)", dead_versions)
             conn.executemany(
-                "INSERT INTO index_entries (table_number, index_name, key, ts, doc_id) "
+                "INSERT INTO _sim_dead_versions (ts, doc_id) VALUES (?, ?)", dead_versions
+            )
+            conn.executemany(
+                "INSERT INTO _sim_index_entries (table_number, index_name, key, ts, doc_id) "
                 "VALUES (?, ?, ?, ?, ?)",
                 entry_rows,
             )
             conn.executemany(
-                "INSERT INTO dead_keys (ts, table_number, index_name, key) VALUES (?, ?, ?, ?)",
+                "INSERT INTO _sim_dead_keys (ts, table_number, index_name, key) "
+                "VALUES (?, ?, ?, ?)",
                 dead_keys,
             )
             conn.executemany(
-                "UPDATE tables SET created_ts = ? WHERE number = ?",
+                "UPDATE _sim_tables SET created_ts = ? WHERE number = ?",
                 [(at, number) for number, at in created.items()],
             )
             self._set_meta(conn, _LATEST_TS, ts)
+            state_text = None if state is None else _state_text(state)
+            if state_text is not None:
+                self._set_meta(conn, _STATE, state_text)
+        if state_text is not None:
+            self._state = json.loads(state_text)
         self._table_created.update(created)
         self._latest_ts = ts
         return changes
 
     @staticmethod
-    def _set_meta(conn: sqlite3.Connection, name: str, value: int) -> None:
+    def _set_meta(conn: sqlite3.Connection, name: str, value: int | str) -> None:
         conn.execute(
-            "INSERT INTO meta (name, value) VALUES (?, ?) "
+            "INSERT INTO _sim_meta (name, value) VALUES (?, ?) "
             "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
             (name, value),
         )
@@ -532,46 +541,46 @@ class SqliteStore(Store):
             doc_ids = [
                 (doc_id, floor_ts)
                 for (doc_id,) in conn.execute(
-                    "SELECT DISTINCT doc_id FROM dead_versions WHERE ts <= ?", (floor_ts,)
+                    "SELECT DISTINCT doc_id FROM _sim_dead_versions WHERE ts <= ?", (floor_ts,)
                 )
             ]
             conn.executemany(
-                "DELETE FROM versions WHERE doc_id = ?1 AND seq < "
-                "(SELECT max(seq) FROM versions WHERE doc_id = ?1 AND ts <= ?2)",
+                "DELETE FROM _sim_versions WHERE doc_id = ?1 AND seq < "
+                "(SELECT max(seq) FROM _sim_versions WHERE doc_id = ?1 AND ts <= ?2)",
                 doc_ids,
             )
             conn.executemany(
-                "DELETE FROM versions WHERE doc_id = ?1 AND document IS NULL "
-                "AND (SELECT count(*) FROM versions WHERE doc_id = ?1) = 1",
+                "DELETE FROM _sim_versions WHERE doc_id = ?1 AND document IS NULL "
+                "AND (SELECT count(*) FROM _sim_versions WHERE doc_id = ?1) = 1",
                 [(doc_id,) for doc_id, _ in doc_ids],
             )
             conn.executemany(
-                "DELETE FROM documents WHERE doc_id = ?1 "
-                "AND NOT EXISTS (SELECT 1 FROM versions WHERE doc_id = ?1)",
+                "DELETE FROM _sim_documents WHERE doc_id = ?1 "
+                "AND NOT EXISTS (SELECT 1 FROM _sim_versions WHERE doc_id = ?1)",
                 [(doc_id,) for doc_id, _ in doc_ids],
             )
             keys = conn.execute(
-                "SELECT DISTINCT table_number, index_name, key FROM dead_keys WHERE ts <= ?",
+                "SELECT DISTINCT table_number, index_name, key FROM _sim_dead_keys WHERE ts <= ?",
                 (floor_ts,),
             ).fetchall()
             same_key = "table_number = ?1 AND index_name = ?2 AND key = ?3"
             conn.executemany(
-                f"DELETE FROM index_entries WHERE {same_key} AND seq < "
-                f"(SELECT max(seq) FROM index_entries WHERE {same_key} AND ts <= ?4)",
+                f"DELETE FROM _sim_index_entries WHERE {same_key} AND seq < "
+                f"(SELECT max(seq) FROM _sim_index_entries WHERE {same_key} AND ts <= ?4)",
                 [(*key, floor_ts) for key in keys],
             )
             conn.executemany(
-                f"DELETE FROM index_entries WHERE {same_key} AND doc_id IS NULL "
-                f"AND (SELECT count(*) FROM index_entries WHERE {same_key}) = 1",
+                f"DELETE FROM _sim_index_entries WHERE {same_key} AND doc_id IS NULL "
+                f"AND (SELECT count(*) FROM _sim_index_entries WHERE {same_key}) = 1",
                 keys,
             )
-            conn.execute("DELETE FROM dead_versions WHERE ts <= ?", (floor_ts,))
-            conn.execute("DELETE FROM dead_keys WHERE ts <= ?", (floor_ts,))
+            conn.execute("DELETE FROM _sim_dead_versions WHERE ts <= ?", (floor_ts,))
+            conn.execute("DELETE FROM _sim_dead_keys WHERE ts <= ?", (floor_ts,))
         self._floor_ts = floor_ts
 
     def statistics(self) -> StoreStatistics:
         count = self._conn.execute(
-            "SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM versions), "
-            "(SELECT count(*) FROM index_entries)"
+            "SELECT (SELECT count(*) FROM _sim_documents), (SELECT count(*) FROM _sim_versions), "
+            "(SELECT count(*) FROM _sim_index_entries)"
         ).fetchone()
         return StoreStatistics(documents=count[0], versions=count[1], index_entries=count[2])

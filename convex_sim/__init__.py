@@ -38,9 +38,11 @@ from convex_sim.functions import (
 from convex_sim.limits import LimitExceededError
 from convex_sim.occ import OccFailureError
 from convex_sim.references import api, components, internal
+from convex_sim.resume import SchemaMismatchError
 from convex_sim.runtime import create_function_handle, now
 from convex_sim.schema import define_schema, define_table
-from convex_sim.simulator import SchedulerDidNotSettleError, Simulator
+from convex_sim.simulator import SchedulerDidNotSettleError, Simulator, SimulatorClosedError
+from convex_sim.store.base import StoreInUseError
 from convex_sim.trace import Trace
 from convex_sim.validators import v
 from convex_sim.values import MISSING, Id
@@ -63,7 +65,10 @@ __all__ = [
     "OccFailureError",
     "SchedulerDidNotSettleError",
     "SchemaError",
+    "SchemaMismatchError",
     "Simulator",
+    "SimulatorClosedError",
+    "StoreInUseError",
     "SystemTableError",
     "Trace",
     "UniqueQueryError",

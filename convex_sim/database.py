@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter, deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from convex_sim.errors import ConvexSimError
 from convex_sim.schema import Schema
@@ -70,6 +72,8 @@ class Database:
         """``min(_live_snapshots)``, kept up to date so releasing is not a scan."""
         self._last_ns = self.store.latest_ts
         self._last_creation_time = -math.inf
+        self.state_source: Callable[[], Mapping[str, Any]] | None = None
+        """The deployment's own state, kept with every commit by a store that needs it."""
 
     # -- snapshots ----------------------------------------------------------
 
@@ -90,6 +94,11 @@ class Database:
 
     def note_creation_time(self, value: float) -> None:
         self._last_creation_time = max(self._last_creation_time, value)
+
+    @property
+    def last_creation_time(self) -> float:
+        """The latest ``_creationTime`` handed out (−inf before any)."""
+        return self._last_creation_time
 
     def release(self, transaction: Transaction) -> None:
         """Forget a transaction that is over (committed, aborted or read-only)."""
@@ -141,7 +150,12 @@ class Database:
                 )
                 for w in writes
             ]
-        changes = self.store.commit(ts, writes)
+        store = self.store
+        source = self.state_source
+        if source is not None and store.keeps_state_per_commit:
+            changes = store.commit(ts, writes, state=source())
+        else:
+            changes = store.commit(ts, writes)
         self._last_ns = ts
         self._log.append(CommittedChange(ts, changes, label))
         self.release(transaction)
@@ -164,10 +178,22 @@ class Database:
     # -- schemas ------------------------------------------------------------
 
     def install_schema(self, namespace: str, schema: Schema) -> None:
-        """Create the schema's tables (they exist even when empty, §2.5) and their indexes."""
+        """Create the schema's tables (they exist even when empty, §2.5) and their indexes.
+
+        On a store that already holds them this is a push: indexes the schema
+        added are back-filled, indexes it changed are rebuilt and indexes it
+        dropped are forgotten. Documents are checked against the schema
+        before this, by whoever opens the store (``resume.check_documents``).
+        """
+        store = self.store
         for name, table in schema.tables.items():
-            number = self.store.table_number(namespace, name, create=True)
+            number = store.table_number(namespace, name, create=True)
             assert number is not None
-            self.store.declare_table(number)
-            for index in table.indexes.values():
-                self.store.define_index(number, index)
+            store.declare_table(number)
+            wanted = table.all_indexes()
+            for existing_name, existing in list(store.indexes(number).items()):
+                if wanted.get(existing_name) != existing:
+                    store.drop_index(number, existing_name)
+            for index in wanted.values():
+                store.define_index(number, index)
+            store.present_table(number, table.field_names())

@@ -35,6 +35,7 @@ from convex_sim.scheduler import (
     canonical_name,
     check_delay,
     check_run_at,
+    due_job,
     new_job_row,
     path_from_name,
     state_of,
@@ -212,13 +213,17 @@ def pending_jobs(runtime: Runtime, transaction: Transaction) -> list[DueJob]:
             continue
         state = state_of(write.document)
         if state == PENDING:
-            creation = float(write.document["_creationTime"])
-            due = max(float(write.document["scheduledTime"]), creation)
-            jobs.append(DueJob(due, creation, namespace, doc_id))
-        elif state in FINISHED_STATES and "completedTime" in write.document:
-            expires = float(write.document["completedTime"]) + JOB_RETENTION_MS
-            heapq.heappush(runtime._finished_jobs, (expires, doc_id, namespace))
+            jobs.append(due_job(write.document, namespace, doc_id))
+        elif state in FINISHED_STATES:
+            note_finished(runtime, write.document, namespace, doc_id)
     return jobs
+
+
+def note_finished(runtime: Runtime, row: dict[str, Any], namespace: str, job_id: str) -> None:
+    """Remember when a finished row is to be deleted (§6.8); rows never completed stay."""
+    if "completedTime" in row:
+        expires = float(row["completedTime"]) + JOB_RETENTION_MS
+        heapq.heappush(runtime._finished_jobs, (expires, job_id, namespace))
 
 
 def delete_expired_jobs(runtime: Runtime) -> int:

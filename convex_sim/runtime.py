@@ -17,7 +17,6 @@ and results checked in ``boundary.py``, and scheduled functions handled in
 
 from __future__ import annotations
 
-import random
 from collections.abc import Awaitable, Callable, Coroutine
 from contextvars import ContextVar
 from typing import Any, Final
@@ -38,8 +37,10 @@ from convex_sim.functions import FunctionType
 from convex_sim.limits import MAX_CALL_DEPTH, LimitExceededError
 from convex_sim.occ import OccFailureError, RetryPolicy
 from convex_sim.resolution import Resolver, Target
+from convex_sim.resume import CountingRandom, capture, check_documents, resume
 from convex_sim.scheduler import (
     IN_PROGRESS,
+    JOB_ROW_FIELDS,
     SCHEDULED_FUNCTIONS_TABLE,
     SKIPPED,
     SUCCESS,
@@ -139,7 +140,8 @@ class Runtime:
         self.database = Database(store)
         self.clock = clock
         self.trace = trace
-        self.rng = random.Random(seed)
+        self.seed = seed
+        self.rng = CountingRandom(seed)
         self.retry_policy = retry_policy or RetryPolicy()
         self.due = DueQueue()
         self._next_execution = 1
@@ -150,14 +152,28 @@ class Runtime:
         self.conflicts: dict[str, int] = {}
         self.retries: dict[str, int] = {}
         self.faults = Faults(self.resolver, self.namespaces)
+        store = self.database.store
+        saved = store.load_state()
+        has_history = store.latest_ts > 0 or saved is not None
+        if has_history:
+            # Before anything is written: a store the schema rejects stays as it was.
+            for namespace in self.namespaces.values():
+                if namespace.schema is not None:
+                    check_documents(store, namespace.path, namespace.schema, store.label)
         for namespace in self.namespaces.values():
             self.database.install_schema(namespace.path, namespace.schema or Schema({}))
-            number = self.database.store.table_number(
-                namespace.path, SCHEDULED_FUNCTIONS_TABLE, create=True
-            )
+            number = store.table_number(namespace.path, SCHEDULED_FUNCTIONS_TABLE, create=True)
             assert number is not None
-            self.database.store.declare_table(number)
+            store.declare_table(number)
+            store.present_table(number, JOB_ROW_FIELDS)
             self._job_tables[number] = namespace.path
+        self.database.state_source = self.state
+        if has_history:
+            resume(self, saved)
+
+    def state(self) -> dict[str, Any]:
+        """What a restart needs of this runtime (``resume.capture``)."""
+        return capture(self)
 
     # -- trace ------------------------------------------------------------------
 

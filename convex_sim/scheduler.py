@@ -29,6 +29,9 @@ MAX_SCHEDULE_DISTANCE_MS: Final = 5 * 365 * 24 * 3600 * 1000
 JOB_RETENTION_MS: Final = 7 * 24 * 3600 * 1000
 """Finished rows are deleted this long after their ``completedTime`` (§6.8)."""
 
+JOB_ROW_FIELDS: Final = ("name", "args", "scheduledTime", "completedTime", "state")
+"""A ``_scheduled_functions`` row's fields besides ``_id`` and ``_creationTime`` (§6.3)."""
+
 PENDING: Final = "pending"
 IN_PROGRESS: Final = "inProgress"
 SUCCESS: Final = "success"
@@ -132,6 +135,12 @@ class DueJob:
     creation_time: float
     namespace: str = field(compare=False)
     job_id: str = field(compare=False)
+
+
+def due_job(row: dict[str, Any], namespace: str, job_id: str) -> DueJob:
+    """The queue entry of a pending row: due at ``max(scheduledTime, _creationTime)`` (§6.9)."""
+    creation = float(row["_creationTime"])
+    return DueJob(max(float(row["scheduledTime"]), creation), creation, namespace, job_id)
 
 
 class DueQueue:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from convex_sim.errors import SchemaError, TableNameError, ValidationError
-from convex_sim.validators import Validator, as_validator
+from convex_sim.validators import ObjectValidator, UnionValidator, Validator, as_validator
 
 BY_ID: Final = "by_id"
 BY_CREATION_TIME: Final = "by_creation_time"
@@ -132,6 +132,25 @@ class TableDefinition:
 
     def all_indexes(self) -> dict[str, IndexDefinition]:
         return {BY_ID: BY_ID_INDEX, BY_CREATION_TIME: BY_CREATION_TIME_INDEX, **self.indexes}
+
+    def field_names(self) -> list[str] | None:
+        """The top-level fields a document may have, in schema order; None if open-ended
+        (no validator, or one that is not an object or a union of objects)."""
+        return None if self.validator is None else _field_names(self.validator)
+
+
+def _field_names(validator: Validator) -> list[str] | None:
+    if isinstance(validator, ObjectValidator):
+        return list(validator.fields)
+    if isinstance(validator, UnionValidator):
+        names: dict[str, None] = {}
+        for member in validator.members:
+            found = _field_names(member)
+            if found is None:
+                return None
+            names.update(dict.fromkeys(found))
+        return list(names)
+    return None
 
 
 def define_table(document: Mapping[str, Validator] | Validator | None = None) -> TableDefinition:

@@ -38,12 +38,17 @@ from convex_sim.runtime import Runtime
 from convex_sim.scheduler import SCHEDULED_FUNCTIONS_TABLE, DueJob
 from convex_sim.schema import BY_CREATION_TIME
 from convex_sim.store.base import Store
+from convex_sim.store.memory import MemoryStore
 from convex_sim.trace import ClockAdvanced, Trace
 from convex_sim.values import copy_value
 
 DEFAULT_MAX_STEPS = 10_000
 DEFAULT_PARALLELISM = 8
 """How many scheduled functions run at once (the backend's knob, §6.9)."""
+
+
+class SimulatorClosedError(ConvexSimError, RuntimeError):
+    """A call reached a simulator after :meth:`Simulator.close`."""
 
 
 class SchedulerDidNotSettleError(ConvexSimError, RuntimeError):
@@ -73,19 +78,75 @@ class Simulator:
         self.seed = seed
         self.clock = VirtualClock(start_ms)
         self._trace = Trace()
-        self._runtime = Runtime(
-            app,
-            seed=seed,
-            clock=self.clock,
-            trace=self._trace,
-            store=_open_store(store),
-            retry_policy=retry_policy,
-        )
+        opened = _open_store(store)
+        self._owns_store = not isinstance(store, Store)
+        self._closed = False
+        try:
+            opened.acquire(f"a Simulator (seed {seed})")
+        except BaseException:
+            if self._owns_store:
+                opened.close()
+            raise
+        try:
+            self._live_runtime = Runtime(
+                app,
+                seed=seed,
+                clock=self.clock,
+                trace=self._trace,
+                store=opened,
+                retry_policy=retry_policy,
+            )
+        except BaseException:
+            opened.release()
+            if self._owns_store:
+                opened.close()
+            raise
         self.parallelism = parallelism
         self._chooser = as_chooser(seed)
         self.last_chooser: Chooser = self._chooser
         self._submissions: list[tuple[Submission, Target, Any]] = []
         self._next_submission = 0
+
+    # -- opening and closing ------------------------------------------------------
+
+    @property
+    def _runtime(self) -> Runtime:
+        if self._closed:
+            raise SimulatorClosedError(
+                "this Simulator was closed; open the store again with a new "
+                "Simulator(app, store=...) to carry on"
+            )
+        return self._live_runtime
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        """Save the deployment's state and release its store (and a file's lock).
+
+        Everything committed is already durable; closing keeps the clock as it
+        is now for the next opener, and lets another simulator open the file.
+        A store passed in as an object is released but left open for its owner.
+        Closing twice is harmless; any other call after it raises.
+        """
+        if self._closed:
+            return
+        runtime = self._live_runtime
+        store = runtime.database.store
+        self._closed = True
+        try:
+            store.save_state(runtime.state())
+        finally:
+            store.release()
+            if self._owns_store:
+                store.close()
+
+    def __enter__(self) -> Simulator:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     # -- state ------------------------------------------------------------------
 
@@ -111,12 +172,12 @@ class Simulator:
     @property
     def conflicts(self) -> dict[str, int]:
         """OCC conflicts so far, per function."""
-        return dict(self._runtime.conflicts)
+        return dict(self._live_runtime.conflicts)
 
     @property
     def retries(self) -> dict[str, int]:
         """Retries after conflicts so far, per function."""
-        return dict(self._runtime.retries)
+        return dict(self._live_runtime.retries)
 
     # -- client calls -------------------------------------------------------------
 
@@ -411,8 +472,10 @@ class _DueFeeder:
         return min(times) if times else None
 
 
-def _open_store(store: str | Path | Store | None) -> Store | None:
-    if store is None or isinstance(store, Store):
+def _open_store(store: str | Path | Store | None) -> Store:
+    if store is None:
+        return MemoryStore()
+    if isinstance(store, Store):
         return store
     from convex_sim.store.sqlite import SqliteStore
 

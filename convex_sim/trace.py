@@ -198,6 +198,21 @@ class FaultInjected(TraceEvent):
     detail: str
 
 
+@_event
+@dataclass(frozen=True, kw_only=True)
+class Resumed(TraceEvent):
+    """A simulator opened a store that already had history, and carried on from it.
+
+    ``pending`` jobs were queued again from their rows; ``lost_actions`` were
+    found ``inProgress`` (their process died) and marked failed.
+    """
+
+    kind: ClassVar[str] = "resumed"
+    latest_ts: int
+    pending: int
+    lost_actions: int
+
+
 def event_from_json(data: dict[str, Any]) -> TraceEvent:
     """Rebuild an event written by :meth:`TraceEvent.to_json`."""
     payload = dict(data)

@@ -23,6 +23,10 @@ transaction, so it can never disagree with the documents):
   never committed. Reopening with the same seed therefore continues one
   stream deterministically; a different seed starts that seed's own stream,
   whose 64-bit execution seeds collide with the old ones only by chance.
+- **the position of the default interleaving stream** (the choices the
+  simulator makes when a call gives no ``schedule``), for the same reason:
+  with both streams where they were, a deployment closed and reopened
+  between two calls behaves exactly as one that stayed open.
 
 Rebuilt from the documents at open (they are the truth; a copy could only
 disagree with them):
@@ -41,8 +45,7 @@ disagree with them):
 
 Not kept, on purpose: the trace (it records what this process did; it begins
 afresh with a :class:`~convex_sim.trace.Resumed` event), conflict and retry
-counts, planned faults, the interleaving chooser (drawn afresh from the seed,
-so two runs that stopped at the same commit still replay alike), client calls
+counts, planned faults, client calls
 submitted for a later time (never acknowledged), and the OCC commit log (no
 transaction outlives the process).
 """
@@ -141,6 +144,7 @@ def capture(runtime: Runtime) -> dict[str, Any]:
         "creation_time": None if creation == float("-inf") else creation,
         "seed": runtime.seed,
         "rng_words": runtime.rng.words,
+        "schedule_words": runtime.schedule_rng.words,
     }
 
 
@@ -186,6 +190,7 @@ def resume(runtime: Runtime, state: dict[str, Any] | None) -> None:
             runtime.database.note_creation_time(float(creation))
         if state.get("seed") == runtime.seed:
             runtime.rng.skip(int(state["rng_words"]))
+            runtime.schedule_rng.skip(int(state["schedule_words"]))
     pending, lost = _requeue_jobs(runtime)
     runtime.record(
         Resumed,

@@ -142,6 +142,9 @@ class Runtime:
         self.trace = trace
         self.seed = seed
         self.rng = CountingRandom(seed)
+        self.schedule_rng = CountingRandom(seed)
+        """The simulator's own interleaving choices, when no schedule is given (kept, like
+        ``rng``, across a restart: see ``resume``)."""
         self.retry_policy = retry_policy or RetryPolicy()
         self.due = DueQueue()
         self._next_execution = 1

@@ -102,7 +102,7 @@ class Simulator:
                 opened.close()
             raise
         self.parallelism = parallelism
-        self._chooser = as_chooser(seed)
+        self._chooser = Chooser(self._live_runtime.schedule_rng.randrange, f"seed {seed}")
         self.last_chooser: Chooser = self._chooser
         self._submissions: list[tuple[Submission, Target, Any]] = []
         self._next_submission = 0

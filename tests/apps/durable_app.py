@@ -71,8 +71,11 @@ async def bump(ctx: Any, args: dict[str, Any]) -> None:
     die_in("bump")
 
 
-@mutation(args={"delayMs": v.number()})
+@mutation(args={"delayMs": v.number(), "count": v.optional(v.number())})
 async def schedule_bump(ctx: Any, args: dict[str, Any]) -> Any:
+    """``count`` jobs (1 by default) due together, so they run concurrently and race."""
+    for _ in range(int(args.get("count", 1)) - 1):
+        await ctx.scheduler.run_after(args["delayMs"], internal.durable_app.bump)
     return await ctx.scheduler.run_after(args["delayMs"], internal.durable_app.bump)
 
 

@@ -1,7 +1,8 @@
 """Both stores: versions by timestamp, index scans as of a snapshot, pruning.
 
-Every test runs against the memory store and the SQLite store (through
-``make_store``), since the two must answer every read identically.
+Every test runs against the memory store, the SQLite store, and a SQLite
+store that is closed and reopened before every call (through ``make_store``),
+since all three must answer every read identically.
 """
 
 from __future__ import annotations
@@ -23,17 +24,42 @@ BY_X = user_index("by_x", ["x"], table="t")
 StoreFactory = Callable[[], Store]
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+class ReopeningStore:
+    """A SQLite store that is closed and opened again from its file before every call.
+
+    Whatever a store keeps only in Python would be lost at each step, so any
+    answer that depends on it differs from the other stores'. A scan's rows
+    are read at once: the file it was reading is closed by the next call.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.store = SqliteStore(path)
+
+    def __getattr__(self, name: str) -> Any:
+        self.store.close()
+        self.store = SqliteStore(self.path)
+        attribute = getattr(self.store, name)
+        if name == "scan":
+            return lambda *args, **kwargs: iter(list(attribute(*args, **kwargs)))
+        return attribute
+
+    def close(self) -> None:
+        self.store.close()
+
+
+@pytest.fixture(params=["memory", "sqlite", "sqlite reopened at every call"])
 def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
     """A factory for fresh, empty stores of one kind; SQLite stores are closed afterwards."""
-    opened: list[SqliteStore] = []
+    opened: list[Any] = []
 
     def make() -> Store:
         if request.param == "memory":
             return MemoryStore()
-        store = SqliteStore(tmp_path / f"s{len(opened)}.db")
+        path = tmp_path / f"s{len(opened)}.db"
+        store = SqliteStore(path) if request.param == "sqlite" else ReopeningStore(path)
         opened.append(store)
-        return store
+        return store  # type: ignore[no-any-return]
 
     yield make
     for store in opened:

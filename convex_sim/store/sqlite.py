@@ -352,6 +352,20 @@ class SqliteStore(Store):
     def indexes(self, table_number: int) -> Mapping[str, IndexDefinition]:
         return dict(self._indexes[table_number])
 
+    def tables(self) -> list[TableInfo]:
+        """Every table the store has numbered, in number order."""
+        return [self._tables[number] for number in sorted(self._tables)]
+
+    def count_live(self, number: int) -> int:
+        """How many documents the table holds in its latest state."""
+        (count,) = self._conn.execute(
+            "SELECT count(*) FROM _sim_documents AS d JOIN _sim_versions AS v ON v.seq = "
+            "(SELECT max(seq) FROM _sim_versions WHERE doc_id = d.doc_id) "
+            "WHERE d.table_number = ? AND v.document IS NOT NULL",
+            (number,),
+        ).fetchone()
+        return int(count)
+
     def drop_index(self, table_number: int, name: str) -> None:
         if name not in self._indexes[table_number]:
             return

@@ -1,0 +1,41 @@
+"""``python -m convex_sim``: tools for a deployment's files.
+
+``inspect FILE [TABLE]`` lists the tables of a SQLite store with their
+document counts, or prints one table's documents (``events``,
+``batchWorker/workers``). Exit status: 0 on success, 2 for a file that is
+not a store or a table it does not have.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m convex_sim",
+        description="Tools for convex_sim deployments' files.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    inspect = commands.add_parser(
+        "inspect",
+        help="show a SQLite store's tables, or one table's documents",
+        description=(
+            "Open a store read-only (it may be in use) and print its tables with their "
+            "document counts, or the documents of TABLE. Exit status 2: not a store, "
+            "or no such table."
+        ),
+    )
+    inspect.add_argument("file", help="the store's path, as given to Simulator(store=...)")
+    inspect.add_argument("table", nargs="?", help="a table: events, batchWorker/workers, ...")
+    inspect.add_argument("--limit", type=int, default=50, help="documents to show (default 50)")
+    args = parser.parse_args(argv)
+
+    from convex_sim.inspection import inspect as run_inspect
+
+    return run_inspect(args.file, args.table, limit=args.limit)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

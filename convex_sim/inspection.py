@@ -58,7 +58,7 @@ def read_table(store: SqliteStore, name: str, limit: int | None = None) -> list[
             rows = store.scan(
                 info.number, BY_CREATION_TIME, KEY_MIN, KEY_MAX, reverse=False, ts=store.latest_ts
             )
-            documents = []
+            documents: list[dict[str, Any]] = []
             for _, document in rows:
                 if limit is not None and len(documents) >= limit:
                     break

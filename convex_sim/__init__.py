@@ -37,6 +37,7 @@ from convex_sim.functions import (
 )
 from convex_sim.limits import LimitExceededError
 from convex_sim.occ import OccFailureError
+from convex_sim.pagination import pagination_opts_validator
 from convex_sim.references import api, components, internal
 from convex_sim.runtime import create_function_handle, now
 from convex_sim.schema import define_schema, define_table
@@ -83,6 +84,7 @@ __all__ = [
     "internal_query",
     "mutation",
     "now",
+    "pagination_opts_validator",
     "query",
     "v",
 ]

@@ -1,0 +1,71 @@
+"""An app written the way a new user writes one: ``v.number()`` counts, the usual
+paginated query, and mutations that store whatever they are given."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from convex_sim import (
+    define_app,
+    define_schema,
+    define_table,
+    internal_mutation,
+    mutation,
+    pagination_opts_validator,
+    query,
+    v,
+)
+
+
+@mutation(args={"n": v.number()})
+async def add(ctx: Any, args: dict[str, Any]) -> Any:
+    return await ctx.db.insert("items", {"n": args["n"]})
+
+
+@query(args={"n": v.number()})
+async def first_n(ctx: Any, args: dict[str, Any]) -> list[float]:
+    return [row["n"] for row in await ctx.db.query("items").take(args["n"])]
+
+
+@query(args={"paginationOpts": pagination_opts_validator})
+async def list_items(ctx: Any, args: dict[str, Any]) -> Any:
+    return await ctx.db.query("items").with_index("by_n").paginate(args["paginationOpts"])
+
+
+@query(args={"paginationOpts": v.any()})
+async def list_items_unchecked(ctx: Any, args: dict[str, Any]) -> Any:
+    return await ctx.db.query("items").with_index("by_n").paginate(args["paginationOpts"])
+
+
+@mutation
+async def store_args(ctx: Any, args: dict[str, Any]) -> Any:
+    """No validator: the arguments themselves become the document."""
+    return await ctx.db.insert("things", args)
+
+
+@mutation(args={"value": v.any()})
+async def store_value(ctx: Any, args: dict[str, Any]) -> Any:
+    """``v.any()``: the value is stored one level down, in a field."""
+    return await ctx.db.insert("things", {"value": args["value"]})
+
+
+@mutation
+async def store_then_schedule(ctx: Any, args: dict[str, Any]) -> Any:
+    """Writes first, then hands the arguments on to a nested call and the scheduler."""
+    await ctx.db.insert("things", {"marker": 1})
+    await ctx.run_mutation(traps_sink, args)
+    return await ctx.scheduler.run_after(0, traps_sink, args)
+
+
+@internal_mutation
+async def traps_sink(ctx: Any, args: dict[str, Any]) -> None:
+    await ctx.db.insert("things", {"sunk": True})
+
+
+def make_app() -> Any:
+    from tests.apps import traps
+
+    return define_app(
+        schema=define_schema({"items": define_table({"n": v.number()}).index("by_n", ["n"])}),
+        modules=[traps],
+    )

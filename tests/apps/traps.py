@@ -49,12 +49,39 @@ async def store_value(ctx: Any, args: dict[str, Any]) -> Any:
     return await ctx.db.insert("things", {"value": args["value"]})
 
 
-@mutation
-async def store_then_schedule(ctx: Any, args: dict[str, Any]) -> Any:
-    """Writes first, then hands the arguments on to a nested call and the scheduler."""
-    await ctx.db.insert("things", {"marker": 1})
-    await ctx.run_mutation(traps_sink, args)
-    return await ctx.scheduler.run_after(0, traps_sink, args)
+@query
+async def ignore_args(ctx: Any, args: dict[str, Any]) -> None:
+    """No validator, no write: only the arguments' own checks apply."""
+    return None
+
+
+def nested(depth: int) -> Any:
+    """A list ``depth`` levels deep, built without recursion."""
+    value: Any = 1
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@mutation(args={"depth": v.number(), "via": v.string()})
+async def deep_write(ctx: Any, args: dict[str, Any]) -> Any:
+    """Writes first, then hands a value ``depth`` deep on ``via`` one way out."""
+    marker = await ctx.db.insert("things", {"marker": 1})
+    value = nested(int(args["depth"]))
+    via = args["via"]
+    if via == "nested call":
+        await ctx.run_mutation(traps_sink, {"value": value})
+    elif via == "scheduler":
+        await ctx.scheduler.run_after(0, traps_sink, {"value": value})
+    elif via == "insert":
+        await ctx.db.insert("things", {"value": value})
+    elif via == "patch":
+        await ctx.db.patch(marker, {"value": value})
+    elif via == "replace":
+        await ctx.db.replace(marker, {"value": value})
+    else:
+        return value
+    return None
 
 
 @internal_mutation

@@ -49,6 +49,26 @@ async def store_value(ctx: Any, args: dict[str, Any]) -> Any:
     return await ctx.db.insert("things", {"value": args["value"]})
 
 
+@mutation(
+    args={
+        "items": v.array(v.union(v.number(), v.string(), v.null())),
+        "meta": v.optional(v.record(v.string(), v.any())),
+        "tag": v.optional(v.union(v.literal("a"), v.int64(), v.bytes())),
+    }
+)
+async def store_typed(ctx: Any, args: dict[str, Any]) -> Any:
+    """Validated field by field: only what the validator accepts reaches the write."""
+    return await ctx.db.insert("things", {"typed": args})
+
+
+@mutation
+async def forward(ctx: Any, args: dict[str, Any]) -> Any:
+    """Writes, then hands its arguments unchanged to a nested call and to the scheduler."""
+    await ctx.db.insert("things", {"marker": 1})
+    await ctx.run_mutation(traps_sink, args)
+    return await ctx.scheduler.run_after(0, traps_sink, args)
+
+
 @query
 async def ignore_args(ctx: Any, args: dict[str, Any]) -> None:
     """No validator, no write: only the arguments' own checks apply."""

@@ -37,6 +37,7 @@ from convex_sim.functions import (
 )
 from convex_sim.limits import LimitExceededError
 from convex_sim.occ import OccFailureError
+from convex_sim.pagination import pagination_opts_validator
 from convex_sim.references import api, components, internal
 from convex_sim.resume import SchemaMismatchError
 from convex_sim.runtime import create_function_handle, now
@@ -88,6 +89,7 @@ __all__ = [
     "internal_query",
     "mutation",
     "now",
+    "pagination_opts_validator",
     "query",
     "v",
 ]

@@ -37,6 +37,7 @@ from convex_sim.seeds import ExecutionSeed
 from convex_sim.transaction import Transaction
 from convex_sim.values import (
     COMMIT_TS,
+    MAX_VALUE_NESTING,
     MISSING,
     Id,
     check_document,
@@ -146,12 +147,23 @@ class DbSession:
         return self.creation_times.take()
 
 
-def _drop_missing(value: Any) -> Any:
-    """Drop fields holding ``MISSING`` at any depth, as Convex drops ``undefined`` fields."""
+def _drop_missing(value: Any, depth_left: int = MAX_VALUE_NESTING) -> Any:
+    """Drop fields holding ``MISSING`` at any depth, as Convex drops ``undefined`` fields.
+
+    It runs before ``check_value``, on whatever the handler passed, so it goes no
+    deeper than a value may nest: what lies below is left as it is for
+    ``check_value`` to refuse, instead of exhausting the stack here.
+    """
+    if depth_left < 0:
+        return value
     if type(value) is dict:
-        return {k: _drop_missing(item) for k, item in value.items() if item is not MISSING}
+        return {
+            k: _drop_missing(item, depth_left - 1)
+            for k, item in value.items()
+            if item is not MISSING
+        }
     if type(value) is list:
-        return [_drop_missing(item) for item in value]
+        return [_drop_missing(item, depth_left - 1) for item in value]
     return value
 
 

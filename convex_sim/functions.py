@@ -21,6 +21,7 @@ The three spellings all work::
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from pathlib import PurePath
 from types import ModuleType
 from typing import Any, Literal, overload
 
@@ -143,8 +144,23 @@ internal_action = _Decorator("action", "internal")
 
 
 def module_short_name(module: ModuleType) -> str:
-    """``example.example`` → ``example``: the file name, as Convex paths use it."""
-    return module.__name__.rsplit(".", 1)[-1]
+    """``example.example`` → ``example``: the file name, as Convex paths use it.
+
+    A file run as a script (``python app.py``, ``python -m pkg.app``) is named
+    ``__main__``, which no reference a user writes would say: it is named
+    after its file instead, as ``app``, so ``internal.app.fn`` and
+    ``"app:fn"`` find it. A ``__main__`` without a file (exec, a prompt)
+    keeps the name.
+    """
+    name = module.__name__
+    if name == "__main__":
+        spec = getattr(module, "__spec__", None)
+        file = getattr(module, "__file__", None)
+        if spec is not None and spec.name and spec.name != "__main__":
+            name = spec.name
+        elif isinstance(file, str) and file:
+            name = PurePath(file).stem
+    return name.rsplit(".", 1)[-1]
 
 
 class Registry:

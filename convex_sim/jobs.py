@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 from convex_sim.checkpoint import Checkpoint
 from convex_sim.database import ConflictError
 from convex_sim.db import DatabaseWriter, DbSession
-from convex_sim.errors import ConvexSimError
+from convex_sim.errors import ConvexSimError, short_repr
 from convex_sim.references import handle_for
 from convex_sim.scheduler import (
     CANCELED,
@@ -66,7 +66,9 @@ async def schedule(runtime: Runtime, frame: Frame, when_ms: float, reference: An
     target = runtime.resolve(reference, frame.namespace)
     args = {} if args is None else args
     if not isinstance(args, dict):
-        raise SchedulingError(f"scheduled function arguments must be a dict, got {args!r}")
+        raise SchedulingError(
+            f"scheduled function arguments must be a dict, got {short_repr(args)}"
+        )
     check_value(args, path="(scheduled args)")
     if contains_commit_ts(args):
         raise SchedulingError(

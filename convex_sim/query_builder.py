@@ -31,6 +31,7 @@ from convex_sim.filters import (
     compile_index_range,
 )
 from convex_sim.index_keys import KEY_MAX, key_successor
+from convex_sim.pagination import check_count, page_request
 from convex_sim.schema import BY_CREATION_TIME, IndexDefinition
 from convex_sim.values import copy_value
 
@@ -53,10 +54,14 @@ def _decode_cursor(cursor: str) -> bytes:
         raise InvalidQueryError(f"paginate: {cursor!r} is not a valid cursor") from None
 
 
-def _check_count(value: Any, what: str) -> int:
-    if type(value) is not int or value < 0:
-        raise InvalidQueryError(f"{what} must be a non-negative integer, got {value!r}")
-    return value
+def _page(page: list[dict[str, Any]], *, done: bool, continue_cursor: str) -> dict[str, Any]:
+    return {
+        "page": page,
+        "isDone": done,
+        "continueCursor": continue_cursor,
+        "splitCursor": None,
+        "pageStatus": None,
+    }
 
 
 def _passing(
@@ -141,8 +146,13 @@ class Query:
         key_range = compile_index_range(self._table, definition, self._builder)
         return (number if exists else None), definition, key_range
 
-    def _rows(self, start_after: bytes | None = None) -> Iterator[tuple[bytes, dict[str, Any]]]:
+    def _rows(
+        self, start_after: bytes | None = None, *, stop_at: bytes | None = None
+    ) -> Iterator[tuple[bytes, dict[str, Any]]]:
         """Filtered rows as the transaction hands them out (reads recorded as they go).
+
+        ``start_after`` and ``stop_at`` are keys in the query's order: rows after
+        the first, up to and including the second.
 
         Every caller starts iterating at once, so the checks run here rather than at
         the first ``next``; without filters the transaction's scan is returned as is.
@@ -162,6 +172,11 @@ class Query:
                 end = min(end, start_after)
             else:
                 start = max(start, key_successor(start_after))
+        if stop_at is not None:
+            if reverse:
+                start = max(start, stop_at)
+            else:
+                end = min(end, key_successor(stop_at))
         if start >= end:
             return iter(())
         rows = self._session.transaction.scan(number, self._index_name, start, end, reverse=reverse)
@@ -178,13 +193,13 @@ class Query:
     async def take(self, n: int) -> list[dict[str, Any]]:
         """The first ``n`` documents that pass the filters (§2.3)."""
         await Checkpoint("db.query.take", self._table)
-        _check_count(n, "take(n)")
+        limit = check_count(n, "take(n)")
         result: list[dict[str, Any]] = []
-        if n == 0:
+        if limit == 0:
             return result
         for _, document in self._rows():
             result.append(copy_value(document))
-            if len(result) >= n:
+            if len(result) >= limit:
                 break
         self._observe("db.query.take", len(result))
         return result
@@ -219,47 +234,46 @@ class Query:
         return rows
 
     async def paginate(self, options: dict[str, Any]) -> dict[str, Any]:
-        """One page: ``{"page", "isDone", "continueCursor"}``; once per execution (§2.4)."""
+        """One page: ``{"page", "isDone", "continueCursor"}``; once per execution (§2.4).
+
+        ``options`` is what ``pagination_opts_validator`` accepts. With an
+        ``endCursor`` the page runs from ``cursor`` up to and including the row
+        that cursor ended on, however many that is, which keeps a page that was
+        loaded once the same page when it is asked for again.
+        """
         await Checkpoint("db.query.paginate", self._table)
-        if not isinstance(options, dict) or "numItems" not in options:
-            raise InvalidQueryError(
-                "paginate expects {'numItems': n, 'cursor': None or a continueCursor}, "
-                f"got {options!r}"
-            )
-        num_items = _check_count(options["numItems"], "paginate numItems")
-        cursor = options.get("cursor")
+        request = page_request(options)
         if self._session.paginated:
             raise MultiplePaginatedQueriesError()
         self._session.paginated = True
-        after = None if cursor is None else _decode_cursor(cursor)
-        page: list[dict[str, Any]] = []
+        after = None if request.cursor is None else _decode_cursor(request.cursor)
+        end_key = b"" if self._descending else KEY_MAX
+        if request.end_cursor is not None:
+            stop = _decode_cursor(request.end_cursor)
+            page = [copy_value(document) for _, document in self._rows(after, stop_at=stop)]
+            self._observe("db.query.paginate", len(page))
+            return _page(page, done=stop == end_key, continue_cursor=request.end_cursor)
+        page = []
         last_key = after
         done = True
-        if num_items:
+        if request.num_items:
             # No look-ahead: a full page is "not done" even if nothing follows, so the
             # read set ends at the last row returned, as for take(n).
             for key, document in self._rows(start_after=after):
                 page.append(copy_value(document))
                 last_key = key
-                if len(page) >= num_items:
+                if len(page) >= request.num_items:
                     done = False
                     break
         else:
             self._consumed = True
             done = False
         if done:
-            end_key = b"" if self._descending else KEY_MAX
             continue_cursor = _encode_cursor(end_key)
         else:
             continue_cursor = _encode_cursor(last_key if last_key is not None else b"")
         self._observe("db.query.paginate", len(page))
-        return {
-            "page": page,
-            "isDone": done,
-            "continueCursor": continue_cursor,
-            "splitCursor": None,
-            "pageStatus": None,
-        }
+        return _page(page, done=done, continue_cursor=continue_cursor)
 
     def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
         return self._iterate()

@@ -13,6 +13,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
+from convex_sim import lookup_hints as hints
 from convex_sim.components import Namespace
 from convex_sim.functions import FunctionDefinition, FunctionNotFoundError
 from convex_sim.references import FunctionReference, as_reference, handle_for, handle_id
@@ -53,15 +54,15 @@ class Resolver:
 
         ``client`` calls reach only the app's public functions (§5.5).
         """
+        key = (reference, caller.path, client)
         try:
-            key = (reference, caller.path, client)
-            return self._resolved[key]
-        except KeyError:
-            target = self._resolve_uncached(reference, caller, client=client)
-            self._resolved[key] = target
-            return target
+            target = self._resolved.get(key)
         except TypeError:  # an unhashable reference: resolve it every time
             return self._resolve_uncached(reference, caller, client=client)
+        if target is None:
+            target = self._resolve_uncached(reference, caller, client=client)
+            self._resolved[key] = target
+        return target
 
     def handle(self, reference: Any, caller: Namespace) -> str:
         """The ``function://`` handle of the function ``reference`` names from ``caller``."""
@@ -72,10 +73,20 @@ class Resolver:
         ref = as_reference(reference)
         if isinstance(ref, FunctionDefinition):
             target = self._resolve_definition(ref, caller, client=client)
+        elif client and ref.handle is not None:
+            raise FunctionNotFoundError(
+                f"{ref} is a function handle, and clients call the app's public functions by "
+                "path or reference only: handles are for server code (ctx.run_query, "
+                "ctx.run_mutation, ctx.scheduler). From a test, call it through one of the "
+                "app's functions, or run it with sim.run_function(handle)."
+            )
         else:
             target = self._resolve_reference(ref, caller, client=client)
         if client and target.definition.is_internal:
-            raise FunctionNotFoundError(f"Could not find public function for '{target.path}'.")
+            raise hints.not_found(
+                f"Could not find public function for '{target.path}'.",
+                [hints.internal_for_client(target.label)],
+            )
         return target
 
     def _resolve_definition(
@@ -89,10 +100,10 @@ class Resolver:
                 child_path = child.registry.path_of(definition)
                 if child_path is not None and not definition.is_internal:
                     return Target(child, child_path, definition)
-        raise FunctionNotFoundError(
+        raise hints.not_found(
             f"{definition!r} is not a function of {caller.label}"
-            + ("" if client else " (nor a public function of a component it mounts)")
-            + "; list its module in modules=[...] or call it through components.<name>"
+            + ("" if client else " (nor a public function of a component it mounts)"),
+            hints.definition_elsewhere(definition, caller, self.namespaces, client=client),
         )
 
     def _resolve_reference(
@@ -101,25 +112,44 @@ class Resolver:
         if ref.handle is not None:
             found = self._handles.get(ref.handle)
             if found is None:
-                raise FunctionNotFoundError(f"{ref} is not a handle of any function here")
+                raise hints.not_found(
+                    f"{ref} is not a handle of any function here",
+                    ["handles come from create_function_handle or sim.function_handle"],
+                )
             namespace = self.namespaces[found[0]]
             ref = FunctionReference(found[1], handle=ref.handle)
         elif ref.component is not None:
             child = caller.children.get(ref.component)
-            if child is None or client:
-                raise FunctionNotFoundError(
-                    f"{caller.label} mounts no component named {ref.component!r}"
-                    if child is None
-                    else f"Could not find public function for '{ref}'."
+            if child is None:
+                raise hints.not_found(
+                    f"{caller.label} mounts no component named {ref.component!r}",
+                    [hints.mounted(caller, ref.component)],
+                )
+            if client:
+                raise hints.not_found(
+                    f"Could not find public function for '{ref}'.",
+                    [hints.component_function(child, ref.path, client=True)],
                 )
             namespace = child
         else:
             namespace = caller
         definition = namespace.registry.get(ref.path)
         if definition is None:
-            raise FunctionNotFoundError(
-                f"Could not find function for '{ref.path}' in {namespace.label}"
+            raise hints.not_found(
+                f"Could not find function for '{ref.path}' in {namespace.label}",
+                [
+                    *hints.path_elsewhere(ref.path, namespace, self.namespaces, client=client),
+                    hints.nearby(ref.path, namespace),
+                    hints.main_module(namespace),
+                ],
             )
         if (ref.component is not None or ref.expected == "public") and definition.is_internal:
-            raise FunctionNotFoundError(f"Could not find public function for '{ref}'.")
+            raise hints.not_found(
+                f"Could not find public function for '{ref}'.",
+                [
+                    hints.internal_reached_as_public(
+                        namespace, ref.path, client=client, from_outside=ref.component is not None
+                    )
+                ],
+            )
         return Target(namespace, ref.path, definition)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from convex_sim.convex_json import from_json, to_json
-from convex_sim.errors import ConvexSimError
+from convex_sim.errors import ConvexSimError, short_repr
 from convex_sim.values import check_value, copy_value
 
 _VALUE = {"convex_value": True}
@@ -308,9 +308,14 @@ class Trace(Sequence[TraceEvent]):
 
 
 def traceable(value: Any) -> Any:
-    """A value as it can be written into the trace (non-values become their repr)."""
+    """A value as it can be written into the trace (non-values become a bounded repr).
+
+    What is not a Convex value may be anything at all: nested thousands deep,
+    huge, or with a ``__repr__`` that raises. The trace keeps a short repr of
+    it, which never recurses further than a few levels and never raises.
+    """
     try:
         check_value(value)
     except ConvexSimError:
-        return repr(value)
+        return short_repr(value)
     return copy_value(value)

@@ -205,7 +205,7 @@ def check_value(value: Any, *, path: str = "", max_depth: int = MAX_VALUE_NESTIN
     problem does the slower pass run to name the exact path.
     """
     if not _valid(value, max_depth):
-        _check(value, path, max_depth)
+        _check(value, path, max_depth, max_depth)
 
 
 _PLAIN_SCALARS: Final = frozenset({type(None), bool, float, bytes, Id})
@@ -273,7 +273,15 @@ def _unicode_ok(text: str) -> bool:
     return True
 
 
-def _check(value: Any, path: str, depth_left: int) -> None:
+def _too_deep(path: str, limit: int) -> InvalidValueError:
+    what = "a document" if limit == MAX_DOCUMENT_NESTING else "a value"
+    return InvalidValueError(
+        f"Value is nested too deeply: {what} may nest arrays and objects {limit} levels deep",
+        path=path,
+    )
+
+
+def _check(value: Any, path: str, depth_left: int, limit: int) -> None:
     kind = type(value)
     if value is None or kind is bool or kind is float or kind is bytes or kind is Id:
         return
@@ -288,24 +296,24 @@ def _check(value: Any, path: str, depth_left: int) -> None:
         return
     if kind is list:
         if depth_left <= 0:
-            raise InvalidValueError("Value is nested too deeply", path=path)
+            raise _too_deep(path, limit)
         if len(value) > MAX_ARRAY_LENGTH:
             raise InvalidValueError(
                 f"Array has {len(value)} elements; the limit is {MAX_ARRAY_LENGTH}", path=path
             )
         for index, item in enumerate(value):
-            _check(item, _child_path(path, index), depth_left - 1)
+            _check(item, _child_path(path, index), depth_left - 1, limit)
         return
     if kind is dict:
         if depth_left <= 0:
-            raise InvalidValueError("Value is nested too deeply", path=path)
+            raise _too_deep(path, limit)
         if len(value) > MAX_OBJECT_FIELDS:
             raise InvalidValueError(
                 f"Object has {len(value)} fields; the limit is {MAX_OBJECT_FIELDS}", path=path
             )
         for key, item in value.items():
             check_field_name(key, path=path)
-            _check(item, _child_path(path, key), depth_left - 1)
+            _check(item, _child_path(path, key), depth_left - 1, limit)
         return
     # Subclasses (other than Id) are rejected on purpose: a value must survive
     # a round trip through storage unchanged, and a subclass would not.

@@ -166,9 +166,7 @@ class _Path:
             )
 
 
-def _check(
-    check: Callable[[T], bool | None], result: T, run_number: int, chooser: Chooser
-) -> None:
+def _check(check: Callable[[T], bool | None], result: T, run_number: int, chooser: Chooser) -> None:
     """Apply ``check`` to one run's result; see :func:`explore_interleavings` for the rules."""
     try:
         verdict = check(result)

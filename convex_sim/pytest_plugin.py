@@ -14,6 +14,7 @@ tools, for one, start measuring).
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Generator
 from typing import TYPE_CHECKING
 
@@ -38,6 +39,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="N",
         help="seed for the simulator fixture (ids, randomness, default schedules); default 0",
     )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Offer the ``ci`` and ``deep`` hypothesis profiles, before hypothesis loads one.
+
+    Hypothesis' own plugin loads ``--hypothesis-profile`` in its
+    ``pytest_configure``; this one runs first, after the project's initial
+    conftest files, so a profile the project registered there wins.
+    """
+    if importlib.util.find_spec("hypothesis") is None:
+        return  # installed without the testing extra: there is nothing to offer
+    from convex_sim.testing.profiles import register_missing_profiles
+
+    register_missing_profiles()
 
 
 @pytest.fixture

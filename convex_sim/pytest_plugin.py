@@ -1,9 +1,12 @@
-"""pytest plugin: a ``simulator`` fixture, a seed option, and a reproducer on failure.
+"""pytest plugin: simulator fixtures, a seed option, and a reproducer on failure.
 
 A failing race is only useful if it can be run again. Every test that asks
 for ``simulator`` gets one seeded from ``--convex-sim-seed`` (0 by default),
 and when it fails the report carries the seed, the last schedule's choices
 and the command that reruns exactly that test with exactly that seed.
+``simulator_factory`` makes a fresh simulator per call, for hypothesis tests
+(see :class:`SimulatorFactory`), and reports the last one it made the same way.
+The plugin also offers the hypothesis profiles ``ci`` and ``deep``.
 
 Registered through the ``pytest11`` entry point, so installing convex-sim is
 enough. A project supplies its app by defining a ``convex_sim_app`` fixture.
@@ -14,14 +17,17 @@ tools, for one, start measuring).
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Generator
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
     from convex_sim.components import AppDefinition
     from convex_sim.simulator import Simulator
+    from convex_sim.store.sqlite import SqliteStore
 
 SEED_OPTION = "--convex-sim-seed"
 REPORT_SECTION = "convex_sim reproducer"
@@ -40,6 +46,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Offer the ``ci`` and ``deep`` hypothesis profiles, before hypothesis loads one.
+
+    Hypothesis' own plugin loads ``--hypothesis-profile`` in its
+    ``pytest_configure``; this one runs first, after the project's initial
+    conftest files, so a profile the project registered there wins.
+    """
+    if importlib.util.find_spec("hypothesis") is None:
+        return  # installed without the testing extra: there is nothing to offer
+    from convex_sim.testing.profiles import register_missing_profiles
+
+    register_missing_profiles()
+
+
 @pytest.fixture
 def convex_sim_seed(request: pytest.FixtureRequest) -> int:
     """The seed the ``simulator`` fixture uses, from ``--convex-sim-seed``."""
@@ -51,7 +72,7 @@ def convex_sim_seed(request: pytest.FixtureRequest) -> int:
 def convex_sim_app() -> AppDefinition:
     """Placeholder: the project overrides this with its own app."""
     pytest.fail(
-        "the simulator fixture needs your app: define a fixture named convex_sim_app "
+        "the simulator fixtures need your app: define a fixture named convex_sim_app "
         "(in conftest.py or the test module) that returns your define_app(...) result",
         pytrace=False,
     )
@@ -67,6 +88,84 @@ def simulator(
     sim = Simulator(convex_sim_app, seed=convex_sim_seed)
     request.node.stash[_simulator_key] = sim
     return sim
+
+
+class SimulatorFactory:
+    """Fresh simulators of the running test's app, one per call: safe inside ``@given``.
+
+    Hypothesis runs a test's body many times within one pytest test, while a
+    function-scoped fixture is made once for all of them; hypothesis' health
+    check refuses such fixtures (``simulator`` among them) for that reason.
+    A factory is the way out, but it still needs the test's own
+    ``convex_sim_app`` and seed, which are function-scoped. So the factory
+    fixture is session-scoped (hypothesis accepts it) and the plugin binds it
+    to each test that requests it, for the duration of that test; every call
+    then returns a new simulator of that test's app, and each example starts
+    from an empty deployment.
+    """
+
+    def __init__(self) -> None:
+        self._app: AppDefinition | None = None
+        self._seed = 0
+        self._item: pytest.Item | None = None
+        self._opened: list[SqliteStore] = []
+
+    def __call__(self, *, seed: int | None = None, **options: Any) -> Simulator:
+        """A new simulator; ``seed`` defaults to ``--convex-sim-seed``.
+
+        ``options`` go to :class:`~convex_sim.Simulator` (``start_ms``,
+        ``parallelism``, ``retry_policy``, ``store``). A store given as a path
+        is opened here and closed when the test ends.
+        """
+        if self._app is None or self._item is None:
+            raise RuntimeError(
+                "simulator_factory was called outside the test that requested it; "
+                "call it inside that test (or its @given body)"
+            )
+        from convex_sim.simulator import Simulator
+
+        store = options.get("store")
+        if isinstance(store, str | Path):
+            from convex_sim.store.sqlite import SqliteStore
+
+            options["store"] = opened = SqliteStore(store)
+            self._opened.append(opened)
+        sim = Simulator(self._app, seed=self._seed if seed is None else seed, **options)
+        self._item.stash[_simulator_key] = sim
+        return sim
+
+    def _bind(self, app: AppDefinition, seed: int, item: pytest.Item) -> None:
+        self._app, self._seed, self._item = app, seed, item
+
+    def _release(self) -> None:
+        for store in self._opened:
+            store.close()
+        self._opened.clear()
+        self._app = self._item = None
+
+
+@pytest.fixture(scope="session")
+def simulator_factory() -> SimulatorFactory:
+    """Call it for a fresh simulator of ``convex_sim_app``; usable inside ``@given``."""
+    return SimulatorFactory()
+
+
+@pytest.fixture(autouse=True)
+def _convex_sim_bind_factory(request: pytest.FixtureRequest) -> Generator[None, None, None]:
+    """Bind ``simulator_factory`` to the test that requested it, while that test runs."""
+    if "simulator_factory" not in request.fixturenames:
+        yield
+        return
+    factory: SimulatorFactory = request.getfixturevalue("simulator_factory")
+    factory._bind(
+        request.getfixturevalue("convex_sim_app"),
+        request.getfixturevalue("convex_sim_seed"),
+        request.node,
+    )
+    try:
+        yield
+    finally:
+        factory._release()
 
 
 @pytest.hookimpl(wrapper=True)

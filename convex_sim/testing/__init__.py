@@ -7,9 +7,11 @@ interleaving of a small scenario, ``machine`` is a base hypothesis state
 machine over a deployment whose failures replay from one line, and
 ``executions`` regroups a trace by execution for invariants to inspect.
 Tests only: this package imports hypothesis, which is in the ``testing``
-extra, not a dependency of ``convex_sim`` itself.
+extra (``pip install 'convex-sim[testing]'``), not a dependency of
+``convex_sim`` itself; without it, importing this package says so.
 """
 
+from convex_sim.testing import _requirements  # noqa: F401  (first: says what is missing)
 from convex_sim.testing.executions import ExecutionRecord, executions
 from convex_sim.testing.explore import (
     Exploration,

@@ -69,17 +69,22 @@ class Exploration(Generic[T]):
 def explore_interleavings(
     run: Callable[[Chooser], T],
     *,
-    check: Callable[[T], None] | None = None,
+    check: Callable[[T], bool | None] | None = None,
     max_runs: int = DEFAULT_MAX_RUNS,
 ) -> Exploration[T]:
     """Run ``run`` once per interleaving of the executions it starts.
 
     ``run(chooser)`` builds a fresh scenario and passes ``chooser`` as
     ``schedule=`` to its simulator calls (to all of them: the choices of one
-    run are one sequence). ``check(result)`` runs after each run; an
-    ``AssertionError`` from it, or from ``run``, becomes an
+    run are one sequence). ``check(result)`` runs after each run and may
+    assert or answer: returning ``False``, or raising ``AssertionError``,
+    fails the interleaving; returning ``None`` or ``True`` passes it; any
+    other return value is a mistake in the check (a predicate written as
+    ``lambda r: r.count`` says nothing clear) and raises ``TypeError``. A
+    failed interleaving (from the check or from ``run``) raises
     :class:`InterleavingAssertionError` naming the run and the choices that
-    replay it. More than ``max_runs`` interleavings raises
+    replay it; any other exception propagates with the same reproducer as a
+    note. More than ``max_runs`` interleavings raises
     :class:`ExplorationTooLargeError` rather than checking only some of them.
 
     A scenario with one simulator call replays a failure with
@@ -108,10 +113,7 @@ def explore_interleavings(
             raise
         path.check_replayed()
         if check is not None:
-            try:
-                check(result)
-            except AssertionError as error:
-                raise _failed(error, run_number, chooser) from error
+            _check(check, result, run_number, chooser)
         exploration.runs = run_number
         exploration.choice_points = max(exploration.choice_points, len(path.taken))
         exploration.results.append(result)
@@ -162,6 +164,26 @@ class _Path:
                 "the scenario must depend only on the chooser (a fixed simulator seed, "
                 "no counters, no wall clock)"
             )
+
+
+def _check(check: Callable[[T], bool | None], result: T, run_number: int, chooser: Chooser) -> None:
+    """Apply ``check`` to one run's result; see :func:`explore_interleavings` for the rules."""
+    try:
+        verdict = check(result)
+    except AssertionError as error:
+        raise _failed(error, run_number, chooser) from error
+    except Exception as error:
+        error.add_note(f"in interleaving {run_number}; replay it with {chooser.reproducer()}")
+        raise
+    if verdict is False:
+        name = getattr(check, "__qualname__", repr(check))
+        raise _failed(AssertionError(f"check {name} returned False"), run_number, chooser)
+    if verdict is not None and verdict is not True:
+        raise TypeError(
+            f"an exploration check must return None, True or False (or raise "
+            f"AssertionError); {getattr(check, '__qualname__', repr(check))} returned "
+            f"{verdict!r}"
+        )
 
 
 def _failed(error: AssertionError, run_number: int, chooser: Chooser) -> InterleavingAssertionError:

@@ -39,10 +39,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import importlib
 import json
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
 
 from hypothesis import strategies as st
@@ -51,6 +52,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from convex_sim.executor import ScheduleSpec
 from convex_sim.simulator import Simulator
 from convex_sim.testing.executions import ExecutionRecord, executions
+from convex_sim.testing.locate import import_test_module, module_file
 from convex_sim.testing.strategies import schedules
 
 REPLAY_PREFIX = "convex-sim replay: "
@@ -184,10 +186,16 @@ class SimulatorMachine(RuleBasedStateMachine):
 
     @classmethod
     def replay(cls: type[M], line: str) -> Replay[M]:
-        """Run a reproducer line again on a fresh machine of this class."""
+        """Run a reproducer line again on a fresh machine of this class.
+
+        The line may name the class's module differently from how it was
+        imported here (pytest's ``test_machine`` for what this process calls
+        ``tests.test_machine``): it is the same machine if the names lead to
+        the same file.
+        """
         payload = parse_reproducer(line)
-        expected = f"{cls.__module__}:{cls.__qualname__}"
-        if payload["machine"] != expected:
+        if not _names_class(payload["machine"], cls):
+            expected = f"{cls.__module__}:{cls.__qualname__}"
             raise ValueError(f"this line replays {payload['machine']}, not {expected}")
         return _replay(cls, payload)
 
@@ -221,10 +229,15 @@ def parse_reproducer(line: str) -> dict[str, Any]:
     return dict(payload)
 
 
-def load_machine(path: str) -> type[SimulatorMachine]:
-    """The machine class named ``module:QualName``."""
+def load_machine(path: str, rootdir: Path | None = None) -> type[SimulatorMachine]:
+    """The machine class named ``module:QualName``, its module imported as pytest did.
+
+    ``rootdir`` is where to look for a test module that is not importable as
+    it is (see :mod:`convex_sim.testing.locate`); by default, the project the
+    current directory is in.
+    """
     module_name, _, qualname = path.partition(":")
-    found: Any = importlib.import_module(module_name)
+    found: Any = import_test_module(module_name, rootdir)
     for part in qualname.split("."):
         found = getattr(found, part)
     if not (isinstance(found, type) and issubclass(found, SimulatorMachine)):
@@ -232,10 +245,21 @@ def load_machine(path: str) -> type[SimulatorMachine]:
     return found
 
 
-def replay_line(line: str) -> Replay[SimulatorMachine]:
+def replay_line(line: str, rootdir: Path | None = None) -> Replay[SimulatorMachine]:
     """Replay a reproducer line, loading the machine class it names."""
     payload = parse_reproducer(line)
-    return _replay(load_machine(payload["machine"]), payload)
+    return _replay(load_machine(payload["machine"], rootdir), payload)
+
+
+def _names_class(path: str, cls: type) -> bool:
+    module_name, _, qualname = path.partition(":")
+    if qualname != cls.__qualname__:
+        return False
+    if module_name == cls.__module__:
+        return True
+    own = getattr(sys.modules.get(cls.__module__), "__file__", None)
+    named = module_file(module_name)
+    return own is not None and named is not None and named == Path(own).resolve()
 
 
 def _replay(cls: type[M], payload: dict[str, Any]) -> Replay[M]:

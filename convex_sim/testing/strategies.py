@@ -10,8 +10,12 @@ hypothesis shrinks the interleaving itself, choice by choice.
 from __future__ import annotations
 
 from hypothesis import strategies as st
+from hypothesis.control import cleanup, current_build_context
+from hypothesis.reporting import report
 
 from convex_sim.executor import Chooser
+
+DRAWN_PREFIX = "drawn interleaving: "
 
 SEED_MAX = 2**32 - 1
 MAX_CHOICE = 7
@@ -38,8 +42,11 @@ def drawn_chooser(data: st.DataObject) -> Chooser:
     """A chooser that draws each choice from hypothesis as the executor asks for it.
 
     Pass it as ``schedule=`` from a test given ``st.data()``. Its ``choices``
-    is the replayable record (``note(chooser.reproducer())`` shows it in the
-    falsifying example).
+    is the replayable record. When the test fails, the report of the minimal
+    failing example ends with one line, ``drawn interleaving: schedule=[...]``:
+    that list, passed as ``schedule=``, reruns the interleaving without
+    hypothesis. (Hypothesis' own lines show each draw, which is not a value
+    the simulator takes.)
     """
     among: dict[int, st.SearchStrategy[int]] = {}
 
@@ -48,4 +55,9 @@ def drawn_chooser(data: st.DataObject) -> Chooser:
             among[n] = st.integers(min_value=0, max_value=n - 1)
         return data.draw(among[n])
 
-    return Chooser(draw, "drawn by hypothesis")
+    chooser = Chooser(draw, "drawn by hypothesis")
+    if current_build_context().is_final:
+        # The choices are complete only once the example has run, after which notes
+        # can no longer be taken; a cleanup task runs then, and reports directly.
+        cleanup(lambda: report(DRAWN_PREFIX + chooser.reproducer()))
+    return chooser

@@ -215,3 +215,32 @@ def test_a_scenario_without_concurrency_is_one_run() -> None:
     exploration = explore_interleavings(_scenario([BUMP]))
     assert (exploration.runs, exploration.choice_points) == (1, 0)
     assert exploration.results[0].counter == 1
+
+
+def test_a_check_that_returns_false_fails_the_interleaving() -> None:
+    # The counter always ends at 2: a predicate asking for 3 must fail, at the first run.
+    with pytest.raises(InterleavingAssertionError, match="returned False") as caught:
+        explore_interleavings(_scenario([BUMP, BUMP]), check=lambda o: o.counter == 3)
+    assert caught.value.run_number == 1
+    assert f"replay it with schedule={caught.value.choices!r}" in str(caught.value)
+
+
+def test_a_check_that_returns_true_or_none_passes_every_interleaving() -> None:
+    answers = explore_interleavings(_scenario([BUMP, BUMP]), check=lambda o: o.counter == 2)
+    asserts = explore_interleavings(_scenario([BUMP, BUMP]), check=lambda o: None)
+    assert answers.runs == asserts.runs > 1
+
+
+def test_a_check_that_answers_neither_none_nor_a_bool_is_refused() -> None:
+    with pytest.raises(TypeError, match=r"must return None, True or False.*returned 2"):
+        explore_interleavings(_scenario([BUMP, BUMP]), check=lambda o: o.counter)
+
+
+def test_an_error_in_the_check_carries_the_interleaving_that_replays_it() -> None:
+    def broken(outcome: Outcome) -> None:
+        raise KeyError("missing")
+
+    with pytest.raises(KeyError) as caught:
+        explore_interleavings(_scenario([BUMP, BUMP]), check=broken)
+    (note,) = caught.value.__notes__
+    assert note.startswith("in interleaving 1; replay it with schedule=[")

@@ -108,14 +108,17 @@ class SimulatorFactory:
         self._app: AppDefinition | None = None
         self._seed = 0
         self._item: pytest.Item | None = None
-        self._opened: list[SqliteStore] = []
+        self._opened: dict[Path, tuple[Simulator, SqliteStore]] = {}
 
     def __call__(self, *, seed: int | None = None, **options: Any) -> Simulator:
         """A new simulator; ``seed`` defaults to ``--convex-sim-seed``.
 
         ``options`` go to :class:`~convex_sim.Simulator` (``start_ms``,
         ``parallelism``, ``retry_policy``, ``store``). A store given as a path
-        is opened here and closed when the test ends.
+        is opened here and closed when the test ends. Asking again for a path
+        already opened is a restart: the earlier simulator of that path is
+        closed first (its state saved, its lock released), so a test can
+        check what survives one without closing anything by hand.
         """
         if self._app is None or self._item is None:
             raise RuntimeError(
@@ -125,22 +128,34 @@ class SimulatorFactory:
         from convex_sim.simulator import Simulator
 
         store = options.get("store")
+        path: Path | None = None
         if isinstance(store, str | Path):
             from convex_sim.store.sqlite import SqliteStore
 
-            options["store"] = opened = SqliteStore(store)
-            self._opened.append(opened)
+            path = Path(store).resolve()
+            self._close(path)
+            options["store"] = SqliteStore(path)
         sim = Simulator(self._app, seed=self._seed if seed is None else seed, **options)
+        if path is not None:
+            self._opened[path] = (sim, options["store"])
         self._item.stash[_simulator_key] = sim
         return sim
 
     def _bind(self, app: AppDefinition, seed: int, item: pytest.Item) -> None:
         self._app, self._seed, self._item = app, seed, item
 
+    def _close(self, path: Path) -> None:
+        earlier = self._opened.pop(path, None)
+        if earlier is not None:
+            simulator, store = earlier
+            try:
+                simulator.close()
+            finally:
+                store.close()
+
     def _release(self) -> None:
-        for store in self._opened:
-            store.close()
-        self._opened.clear()
+        for path in list(self._opened):
+            self._close(path)
         self._app = self._item = None
 
 

@@ -146,7 +146,7 @@ def test_every_call_succeeds_or_fails_cleanly_and_a_failure_changes_nothing(
             sim.mutation(function, args)
         except ConvexSimError:
             assert database_snapshot(sim) == before
-        except Exception as error:  # noqa: BLE001 - what the test is about
+        except Exception as error:
             raise AssertionError(
                 f"{type(error).__name__} escaped from {function!r}: {error}"
             ) from error

@@ -8,6 +8,7 @@ pytest_plugins = ["pytester"]
 
 APP_FIXTURE = """
 import pytest
+from pathlib import Path
 from hypothesis import given, settings, strategies as st
 
 from tests.apps import race_app
@@ -71,14 +72,25 @@ def test_seeds(simulator_factory, convex_sim_seed):
     assert simulator_factory() is not simulator_factory()
 
 
-def test_store_paths_are_opened_and_closed(simulator_factory, tmp_path):
-    sim = simulator_factory(store=tmp_path / "deployment.db")
+def test_store_paths_are_opened_and_closed(simulator_factory):
+    sim = simulator_factory(store=Path("deployment.db"))
     sim.mutation(race_app.bump, {"name": "c"})
-    assert simulator_factory(store=tmp_path / "deployment.db").peek(counter) == 1
+    restarted = simulator_factory(store="deployment.db")
+    assert sim.closed
+    assert restarted.peek(counter) == 1
+    restarted.mutation(race_app.bump, {"name": "c"})
+
+
+def test_the_store_left_open_is_closed_when_the_test_ends():
+    from convex_sim import Simulator
+
+    reopened = Simulator(race_app.make_app(), store="deployment.db")
+    assert reopened.peek(counter) == 2
+    reopened.close()
 """
     )
     pytester.runpytest("-p", "no:cacheprovider", "--convex-sim-seed", "5").assert_outcomes(
-        passed=2
+        passed=3
     )
 
 

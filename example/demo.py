@@ -4,7 +4,8 @@ Run it with ``python -m example`` (or the ``convex-sim-example`` script)::
 
     python -m example --events 25 --seed 0 --log-level DEBUG
     python -m example --events 1000 --show 30
-    python -m example --step          # wait for Enter after each moment of virtual time
+    python -m example --step          # wait for Enter after each moment; Ctrl-C or EOF stops
+    LOG_LEVEL=INFO python -m example  # the environment's LOG_LEVEL, as a deployment sets it
     python -m example --replay 'convex-sim replay: {...}'   # a failing race test's run
 
 Each moment of virtual time is printed as the executions that ran then: the
@@ -17,6 +18,7 @@ any change of the worker's status. It ends with the totals.
 from __future__ import annotations
 
 import argparse
+import os
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +28,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from batch_worker.logging import LEVELS
 from convex_sim import Simulator
 from convex_sim.trace import (
     Committed,
@@ -251,7 +254,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m example", description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=25, help="how many events to add (1..N)")
     parser.add_argument("--seed", type=int, default=0, help="the simulator's seed")
-    parser.add_argument("--log-level", default=None, help="the component's LOG_LEVEL")
+    parser.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=LEVELS,
+        default=None,
+        help="the component's LOG_LEVEL (default: the LOG_LEVEL environment variable, else REPORT)",
+    )
     parser.add_argument("--show", type=int, default=60, help="top-level executions to print")
     parser.add_argument("--step", action="store_true", help="wait for Enter at each moment")
     parser.add_argument(
@@ -262,12 +271,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         return replay_demo(options.replay, show=max(options.show, 200))
     if options.events < 0:
         parser.error("--events must be 0 or more")
-    pause = (lambda: input("  [Enter] ")) if options.step else None
-    run_demo(
-        events=options.events,
-        seed=options.seed,
-        log_level=options.log_level,
-        show=options.show,
-        pause=pause,  # type: ignore[arg-type]
-    )
+    log_level = options.log_level or _log_level_from_environment(parser)
+    try:
+        run_demo(
+            events=options.events,
+            seed=options.seed,
+            log_level=log_level,
+            show=options.show,
+            pause=_wait_for_enter if options.step else None,
+        )
+    except (KeyboardInterrupt, EOFError) as stop:
+        # Leaving a stepped run early is a normal way to end it, not a crash.
+        print("\nstopped" + (" (end of input)" if isinstance(stop, EOFError) else ""))
+        return 130 if isinstance(stop, KeyboardInterrupt) else 0
     return 0
+
+
+def _wait_for_enter() -> None:
+    input("  [Enter] ")
+
+
+def _log_level_from_environment(parser: argparse.ArgumentParser) -> str | None:
+    """``LOG_LEVEL`` as a deployment would set it; a bad value is refused before anything runs."""
+    value = os.environ.get("LOG_LEVEL")
+    if not value:
+        return None
+    if value.upper() not in LEVELS:
+        parser.error(
+            f"LOG_LEVEL={value!r} in the environment is not a level; use one of {', '.join(LEVELS)}"
+        )
+    return value.upper()

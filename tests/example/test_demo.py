@@ -52,3 +52,55 @@ def test_the_demo_shows_a_race_tests_run_from_its_replay_line(
     assert "stop_worker" in text
     assert main(["--replay", "not a line"]) == 2
     assert "cannot replay" in capsys.readouterr().out
+
+
+def test_a_log_level_that_is_not_one_is_refused_with_the_levels_listed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--events", "1", "--log-level", "NOPE"])
+    assert exited.value.code == 2
+    error = capsys.readouterr().err
+    assert "invalid choice: 'NOPE'" in error
+    assert "DEBUG" in error and "ERROR" in error
+    assert "Traceback" not in error
+
+
+def test_the_log_level_comes_from_the_environment_unless_given(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOG_LEVEL", "debug")
+    assert main(["--events", "2"]) == 0
+    assert "log.debug" in capsys.readouterr().out
+    assert main(["--events", "2", "--log-level", "ERROR"]) == 0
+    assert "log.debug" not in capsys.readouterr().out
+    monkeypatch.setenv("LOG_LEVEL", "LOUD")
+    with pytest.raises(SystemExit):
+        main(["--events", "2"])
+    assert "LOG_LEVEL='LOUD' in the environment is not a level" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("stop", "code", "said"),
+    [(EOFError, 0, "stopped (end of input)"), (KeyboardInterrupt, 130, "stopped")],
+)
+def test_leaving_a_stepped_run_early_is_not_a_crash(
+    stop: type[BaseException],
+    code: int,
+    said: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    answers = iter(["", ""])
+
+    def answer(prompt: str) -> str:
+        try:
+            return next(answers)
+        except StopIteration:
+            raise stop from None
+
+    monkeypatch.setattr("builtins.input", answer)
+    assert main(["--events", "3", "--step"]) == code
+    out = capsys.readouterr().out
+    assert out.rstrip().endswith(said)
+    assert "total" not in out  # it stopped where it was asked to, before the end

@@ -6,7 +6,9 @@ and when it fails the report carries the seed, the last schedule's choices
 and the command that reruns exactly that test with exactly that seed.
 ``simulator_factory`` makes a fresh simulator per call, for hypothesis tests
 (see :class:`SimulatorFactory`), and reports the last one it made the same way.
-The plugin also offers the hypothesis profiles ``ci`` and ``deep``.
+The plugin also offers the hypothesis profiles ``ci`` and ``deep``, and cuts
+the emulator's own frames out of a failure the user's code caused (see
+:mod:`convex_sim._tracebacks`).
 
 Registered through the ``pytest11`` entry point, so installing convex-sim is
 enough. A project supplies its app by defining a ``convex_sim_app`` fixture.
@@ -187,6 +189,10 @@ def _convex_sim_bind_factory(request: pytest.FixtureRequest) -> Generator[None, 
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    if call.excinfo is not None:
+        from convex_sim._tracebacks import hide_emulator_frames
+
+        hide_emulator_frames()  # before pytest renders the failure below
     report = yield
     sim = item.stash.get(_simulator_key, None)
     if sim is not None and report.failed and report.when != "setup":

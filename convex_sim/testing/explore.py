@@ -40,8 +40,11 @@ class InterleavingAssertionError(AssertionError):
     """A check failed on one interleaving; ``choices`` replays it.
 
     An ``AssertionError`` so pytest reports it as a failed assertion; the
-    original one is its ``__cause__``.
+    original one is its ``__cause__``. It reports the user's failing check,
+    so a test's traceback hides the exploration machinery above it.
     """
+
+    reports_user_fault = True
 
     def __init__(self, message: str, *, run_number: int, choices: list[int]) -> None:
         super().__init__(message)

@@ -189,10 +189,11 @@ def _convex_sim_bind_factory(request: pytest.FixtureRequest) -> Generator[None, 
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    if call.excinfo is not None:
-        from convex_sim._tracebacks import hide_emulator_frames
+    # Before pytest renders a failure below; unconditionally, as a unittest-style
+    # test (a hypothesis machine's TestCase) hands pytest its failure only there.
+    from convex_sim._tracebacks import hide_emulator_frames
 
-        hide_emulator_frames()  # before pytest renders the failure below
+    hide_emulator_frames()
     report = yield
     sim = item.stash.get(_simulator_key, None)
     if sim is not None and report.failed and report.when != "setup":

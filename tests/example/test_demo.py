@@ -62,7 +62,8 @@ def test_a_log_level_that_is_not_one_is_refused_with_the_levels_listed(
     assert exited.value.code == 2
     error = capsys.readouterr().err
     assert "invalid choice: 'NOPE'" in error
-    assert "DEBUG" in error and "ERROR" in error
+    assert "DEBUG" in error
+    assert "ERROR" in error
     assert "Traceback" not in error
 
 

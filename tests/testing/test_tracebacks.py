@@ -50,8 +50,10 @@ def failure_text(pytester: pytest.Pytester, body: str, *options: str) -> str:
     result = pytester.runpytest("-p", "no:cacheprovider", *options)
     result.assert_outcomes(failed=1)
     text = result.stdout.str()
-    start = text.index("_ test_")
-    marker = " convex_sim reproducer " if " convex_sim reproducer " in text else " short test summary"
+    start = text.index("_ ", text.index("= FAILURES ="))
+    marker = (
+        " convex_sim reproducer " if " convex_sim reproducer " in text else " short test summary"
+    )
     end = text.rindex("\n", 0, text.index(marker))
     return text[start:end]
 
@@ -133,6 +135,42 @@ def test_exploring(convex_sim_app):
     assert len(lines(report)) <= 25, report
     assert "explore_interleavings(run, check=lambda n: n == 3)" in report
     assert "check <lambda> returned False" in report or "returned False" in report
+    assert emulator_frames(report) == [], report
+
+
+def test_a_failing_state_machine_shows_the_users_check(pytester: pytest.Pytester) -> None:
+    # A machine's TestCase is a unittest test: pytest hands over its failure later
+    # than a plain test's, and the emulator's frames must be hidden all the same.
+    report = failure_text(
+        pytester,
+        """
+from hypothesis import settings
+from hypothesis.stateful import rule
+
+from convex_sim import Simulator
+from convex_sim.testing import SimulatorMachine, recorded
+
+
+class Machine(SimulatorMachine):
+    def make_simulator(self):
+        return Simulator(define_app(modules=[sys.modules[__name__]]), seed=self.seed)
+
+    @rule()
+    @recorded
+    def record_two(self):
+        self.sim.mutation(record, {"n": 0})
+        self.sim.mutation(record, {"n": 0})
+
+    def check_after_step(self, new):
+        assert self.sim.query(count, {}) < 2, "two things recorded"  # the user's check
+
+
+TestMachine = Machine.TestCase
+TestMachine.settings = settings(max_examples=5, database=None)
+""",
+    )
+    assert "# the user's check" in report
+    assert "convex-sim replay: {" in report
     assert emulator_frames(report) == [], report
 
 

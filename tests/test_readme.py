@@ -51,3 +51,14 @@ def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "<!-- test-command -->" in ci
     assert 'bash -c "$test_command"' in ci
+
+
+_PROJECT_SNIPPETS = re.findall(r"```py\n(.*?)```", README, flags=re.S)
+
+
+@pytest.mark.parametrize("index", range(len(_PROJECT_SNIPPETS)))
+def test_readme_snippets_are_the_outside_projects_own_code(index: int) -> None:
+    # ``py`` blocks are quoted from tests/outside/project, where they run.
+    project = ROOT / "tests" / "outside" / "project"
+    sources = [path.read_text(encoding="utf-8") for path in project.rglob("*.py")]
+    assert any(_PROJECT_SNIPPETS[index] in source for source in sources), _PROJECT_SNIPPETS[index]

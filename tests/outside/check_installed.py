@@ -23,6 +23,7 @@ output of the step that went wrong.
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -63,7 +64,14 @@ def only(pattern: str, text: str, what: str) -> str:
 def install(work: Path) -> Path:
     """A fresh virtual environment with the wheel and its ``testing`` extra; its bin directory."""
     dist = work / "dist"
-    run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", dist, REPOSITORY], work)
+    # Built from a copy, so a build/ directory left in the checkout cannot add stale modules.
+    source = work / "source"
+    shutil.copytree(
+        REPOSITORY,
+        source,
+        ignore=shutil.ignore_patterns(".*", "build", "dist", "*.egg-info", "__pycache__", "tests"),
+    )
+    run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", dist, source], work)
     (wheel,) = dist.glob("convex_sim-*.whl")
     run([sys.executable, "-m", "venv", work / "venv"], work)
     bin_dir = work / "venv" / "bin"

@@ -29,13 +29,20 @@ def test_first_call_commits_first(data):
 """
 
 
+def failure_report(result: pytest.RunResult) -> list[str]:
+    """The FAILURES section only: with ``CI`` set, pytest repeats whole messages in its summary."""
+    lines = result.outlines
+    ends = [i for i, line in enumerate(lines) if "short test summary info" in line]
+    return lines[: ends[0]] if ends else lines
+
+
 def test_the_failing_example_ends_with_one_schedule_line_that_reruns_it(
     pytester: pytest.Pytester,
 ) -> None:
     pytester.makepyfile(test_race=FAILING_RACE)
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
-    lines = [line for line in result.outlines if "drawn interleaving: schedule=" in line]
+    lines = [line for line in failure_report(result) if "drawn interleaving: schedule=" in line]
     assert len(lines) == 1, result.stdout.str()
     found = re.search(r"drawn interleaving: schedule=(\[[\d, ]*\])$", lines[0])
     assert found is not None, lines[0]

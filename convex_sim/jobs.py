@@ -207,7 +207,11 @@ def stage_job(
     return True
 
 
-def pending_jobs(runtime: Runtime, transaction: Transaction) -> list[DueJob]:
+def pending_jobs(runtime: Runtime, transaction: Transaction, now_ms: float) -> list[DueJob]:
+    """The queue entries of the rows ``transaction`` leaves pending, scheduled at ``now_ms``.
+
+    Also notes the rows it finishes, for their 7-day retention.
+    """
     jobs = []
     for doc_id, write in transaction.writes.items():
         namespace = runtime._job_tables.get(write.table_number)
@@ -215,7 +219,7 @@ def pending_jobs(runtime: Runtime, transaction: Transaction) -> list[DueJob]:
             continue
         state = state_of(write.document)
         if state == PENDING:
-            jobs.append(due_job(write.document, namespace, doc_id))
+            jobs.append(due_job(write.document, namespace, doc_id, now_ms))
         elif state in FINISHED_STATES:
             note_finished(runtime, write.document, namespace, doc_id)
     return jobs
@@ -311,7 +315,7 @@ async def finish_job(
         transaction.write(number, job_id, updated)
         await Checkpoint("commit", f"job {state}")
         try:
-            pending_jobs(runtime, transaction)  # notes the finished row for retention
+            pending_jobs(runtime, transaction, now_ms)  # notes the finished row for retention
             runtime.database.commit(transaction, now_ms=now_ms, label="0")
         except ConflictError:
             await runtime.retry_policy.sleep(0.0)

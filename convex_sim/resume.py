@@ -32,7 +32,12 @@ Rebuilt from the documents at open (they are the truth; a copy could only
 disagree with them):
 
 - **the due-job queue**, from every ``pending`` ``_scheduled_functions`` row
-  of every namespace, in due order. A scheduled mutation that was running
+  of every namespace, in due order. A row does not keep the time it was
+  scheduled at, only ``_creationTime``, which is never earlier, and the
+  clock resumes at or after every commit; so a row is due at its
+  ``scheduledTime`` or, if that had passed when it was scheduled, at once
+  (``min(_creationTime, clock)``), which is when it would have run anyway.
+  A scheduled mutation that was running
   when the process died had not committed (its ``inProgress`` lives only
   inside its own transaction, §6.4), so its row is still pending and it runs
   exactly once.
@@ -223,7 +228,8 @@ def _requeue_jobs(runtime: Runtime) -> tuple[int, list[tuple[str, str, str]]]:
             job_id = str(row["_id"])
             state = state_of(row)
             if state == PENDING:
-                runtime.due.push(due_job(row, namespace, job_id))
+                scheduled_at = min(float(row["_creationTime"]), runtime.clock.now_ms)
+                runtime.due.push(due_job(row, namespace, job_id, scheduled_at))
                 pending += 1
             elif state == IN_PROGRESS:
                 lost.append((namespace, job_id, str(row["name"])))

@@ -432,7 +432,7 @@ class Runtime:
 
     def _commit(self, frame: Frame, transaction: Transaction, now_ms: float) -> int:
         """Commit (or raise ConflictError); returns the commit timestamp."""
-        due = jobs.pending_jobs(self, transaction)
+        due = jobs.pending_jobs(self, transaction, now_ms)
         execution = frame.execution
         result = self.database.commit(transaction, now_ms=now_ms, label=str(execution))
         ts = result.ts

@@ -137,10 +137,21 @@ class DueJob:
     job_id: str = field(compare=False)
 
 
-def due_job(row: dict[str, Any], namespace: str, job_id: str) -> DueJob:
-    """The queue entry of a pending row: due at ``max(scheduledTime, _creationTime)`` (§6.9)."""
+def due_job(row: dict[str, Any], namespace: str, job_id: str, scheduled_at_ms: float) -> DueJob:
+    """The queue entry of a pending row, due at ``max(scheduledTime, scheduled_at_ms)`` (§6.9).
+
+    ``scheduled_at_ms`` is when the job was scheduled: the virtual time the
+    scheduling transaction ran at, its ``Date.now()``. A job never starts
+    before the transaction that made it, and one asked for at time t starts
+    at t exactly. ``_creationTime`` is not a substitute: it is bumped past
+    the previous one on every collision, so a chain of delay-0 jobs due at
+    their creation times would start later and later by fractions of a ms.
+    It still orders jobs due at the same time (index order), without moving
+    the clock.
+    """
     creation = float(row["_creationTime"])
-    return DueJob(max(float(row["scheduledTime"]), creation), creation, namespace, job_id)
+    due = max(float(row["scheduledTime"]), scheduled_at_ms)
+    return DueJob(due, creation, namespace, job_id)
 
 
 class DueQueue:

@@ -135,6 +135,23 @@ async def record(ctx: Any, args: dict[str, Any]) -> None:
     )
 
 
+@internal_mutation(args={"left": v.number()})
+async def chain(ctx: Any, args: dict[str, Any]) -> None:
+    """Record a run, then schedule the next link at delay 0 until ``left`` runs out."""
+    await ctx.db.insert(
+        "runs", {"body": f"link-{int(args['left'])}", "now": ctx.now_ms, "job": None}
+    )
+    if args["left"] > 1:
+        await ctx.scheduler.run_after(0, internal.s6_jobs.chain, {"left": args["left"] - 1})
+
+
+@mutation(args={"links": v.number(), "delayMs": v.number()})
+async def start_chain(ctx: Any, args: dict[str, Any]) -> Any:
+    return await ctx.scheduler.run_after(
+        args["delayMs"], internal.s6_jobs.chain, {"left": args["links"]}
+    )
+
+
 @internal_mutation(args={"blob": v.bytes()})
 async def record_blob(ctx: Any, args: dict[str, Any]) -> None:
     await ctx.db.insert("runs", {"body": "blob", "now": ctx.now_ms, "job": None})

@@ -72,6 +72,20 @@ def test_25_events_sum_to_325_in_exactly_3_batches(log_level: str | None) -> Non
     check_logs(sim, log_level)
 
 
+@pytest.mark.parametrize("events", [25, 5000])
+def test_adding_events_then_draining_ends_exactly_one_cooldown_later(events: int) -> None:
+    # The last batch runs at t0 (delay-0 chains do not drift), then the loop cools down
+    # for COOLDOWN_MS and goes idle on the confirming read: at t0 + 2000 exactly.
+    sim = make_sim(None)
+    start = sim.now
+    for value in range(events):
+        sim.mutation(example.add_event, {"value": value})
+    sim.finish_all_scheduled_functions()
+    assert sim.query(example.get_totals) == {"total": events * (events - 1) // 2, "count": events}
+    assert sim.now - start == 2000
+    assert {e.time_ms for e in batches(sim)} == {start}
+
+
 @pytest.mark.parametrize("log_level", LEVELS)
 def test_status_idle_after_draining_and_a_new_event_after_idle_is_processed(
     log_level: str | None,

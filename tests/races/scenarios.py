@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import batch_worker
-from convex_sim import Simulator
+from convex_sim import SchedulerDidNotSettleError, Simulator
 from convex_sim.executor import Interleave, ScheduleSpec
 from convex_sim.testing import ExecutionRecord, executions
 from example import example, make_app
@@ -36,6 +36,8 @@ from tests.races.views import (
 
 AFTERWARDS_MS = 3 * batch_worker.MONITOR_LAG_MS
 MAX_DRAIN_STEPS = 50
+MONITOR_SPIN_CAP = 25
+"""Jobs run in the monitor race before it counts as 0.2.0's monitor spinning in place."""
 
 
 @dataclass
@@ -56,6 +58,9 @@ class Outcome:
     """Conflicts between them where one side changed the worker's status."""
     totals_after_start: Any = None
     """``ping_vs_stop`` only: the totals once ``start`` has resumed the worker."""
+    monitor_spun: bool = False
+    """``monitor_vs_live_loop`` only: the monitor kept re-arming at the same instant
+    (evolution B, 0.2.0) and the race was cut off after ``MONITOR_SPIN_CAP`` jobs."""
 
     @property
     def conflicts(self) -> int:
@@ -110,6 +115,22 @@ def _outcome(sim: Simulator, race_from: int, *, wait_ms: float | None = None) ->
         totals=sim.query(example.get_totals),
         steady_conflicts=sum(1 for c in found if not c.at_transition),
         transition_conflicts=sum(1 for c in found if c.at_transition),
+    )
+
+
+def _spun(sim: Simulator, race_from: int) -> Outcome:
+    """The outcome of a race cut off while the monitor spun: nothing ran afterwards."""
+    view = worker_view(sim)
+    return Outcome(
+        during=executions(sim.trace, race_from),
+        afterwards=[],
+        after_race=view,
+        after=view,
+        events_left=events_left(sim),
+        totals=sim.query(example.get_totals),
+        steady_conflicts=0,
+        transition_conflicts=0,
+        monitor_spun=True,
     )
 
 
@@ -180,13 +201,20 @@ def monitor_vs_live_loop(schedule: ScheduleSpec, interleave: Interleave = "opera
     runner, monitor = view.runner, view.monitor
     assert runner is not None
     assert monitor is not None
-    runner_due = max(runner["scheduledTime"], runner["_creationTime"])
-    monitor_due = max(monitor["scheduledTime"], monitor["_creationTime"])
+    runner_due = runner["scheduledTime"]
+    monitor_due = monitor["scheduledTime"]
     sim.faults.stick_next(batch_worker.loop.loop, monitor_due - runner_due, component="batchWorker")
     sim.mutation(example.add_event, {"value": 2})
     sim.advance(monitor_due - sim.now - 1, schedule=0)  # the runner falls due and is held
     race_from = len(sim.trace)
-    sim.advance(1, schedule=schedule, interleave=interleave)
+    try:
+        sim.advance(1, schedule=schedule, interleave=interleave, max_steps=MONITOR_SPIN_CAP)
+    except SchedulerDidNotSettleError:
+        # The monitor committed while the loop was in flight, so the loop conflicted and
+        # backs off, and 0.2.0's monitor re-arms at runner.scheduledTime + lag: now. It
+        # fires again at the same instant, for ever; virtual time never reaches the
+        # loop's retry (evolution B, fixed in 0.3.6 by never arming in the past).
+        return _spun(sim, race_from)
     started = {(r.function, r.started.time_ms) for r in executions(sim.trace, race_from)}
     assert (LOOP, monitor_due) in started, "the held loop run did not start with the monitor"
     return _outcome(sim, race_from)

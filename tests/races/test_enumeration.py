@@ -128,6 +128,17 @@ def test_ping_against_stop(race_report: list[str]) -> None:
 
 
 def check_monitor_leaves_a_live_loop_alone(outcome: Outcome) -> None:
+    if outcome.monitor_spun:
+        # 0.2.0's known defect (evolution B), allowed only where it is explained: the
+        # loop was still in flight (racing, or backing off after a conflict) when the
+        # monitor found its row pending and re-armed at scheduledTime + lag, now.
+        loops = [r for r in outcome.during if r.function == LOOP]
+        assert loops, "the monitor spun with no loop in flight"
+        monitors = [r for r in outcome.during if r.function == MONITOR]
+        spin_times = {r.started.time_ms for r in monitors}
+        assert spin_times == {loops[0].started.time_ms}, "the spin moved the clock"
+        check_no_job_cancels_itself(outcome.during)
+        return
     check_one_chain(outcome.after_race)
     check_status_matches_state(outcome.after_race)
     restarts = [
@@ -152,3 +163,8 @@ def test_monitor_against_a_live_loop(race_report: list[str]) -> None:
     ran = [o for o in outcomes if any(r.function == MONITOR for r in o.during)]
     assert ran, "the monitor never ran in the race"
     assert len(ran) < len(outcomes), "the loop never won the race"
+    # Where the monitor's commit made the loop retry, 0.2.0's monitor spins in place.
+    spun = [o for o in outcomes if o.monitor_spun]
+    assert spun, "the 0.2.0 monitor never re-armed in the past behind a retrying loop"
+    assert len(spun) < len(ran)
+    race_report.append(f"monitor vs live loop: the 0.2.0 monitor spun in {len(spun)} of them")

@@ -598,3 +598,29 @@ def test_6_9_due_time_is_the_later_of_requested_and_scheduling_time() -> None:
     runs = sim.query(s6_jobs.runs)
     assert [r["job"] for r in runs] == [first, second]
     assert all(r["now"] >= now_before for r in runs)
+
+
+def test_6_9_a_delay_0_chain_runs_at_the_instant_it_was_scheduled_without_drifting() -> None:
+    # Each link's _creationTime is bumped past the previous one, but the clock must not be:
+    # real time is whole milliseconds and a job due at t starts at t.
+    sim = make_sim()
+    start = sim.now
+    sim.mutation(s6_jobs.start_chain, {"links": 200, "delayMs": 250})
+    sim.finish_all_scheduled_functions()
+    runs = sim.query(s6_jobs.runs)
+    assert [r["body"] for r in runs] == [f"link-{n}" for n in range(200, 0, -1)]
+    assert {r["now"] - start for r in runs} == {250}
+    assert sim.now - start == 250
+
+
+def test_6_9_jobs_due_at_the_same_instant_run_in_creation_order_and_leave_the_clock_alone() -> None:
+    sim = make_sim(parallelism=1)
+    start = sim.now
+    sim.mutation(s6_jobs.schedule_each, {"bodies": ["x", "y"], "delayMs": 0})
+    sim.mutation(s6_jobs.schedule_each, {"bodies": ["z"], "delayMs": 0})
+    sim.mutation(s6_jobs.schedule_at, {"when": start, "body": "w"})
+    sim.finish_all_scheduled_functions()
+    runs = sim.query(s6_jobs.runs)
+    assert [r["body"] for r in runs] == ["x", "y", "z", "w"]
+    assert [r["now"] for r in runs] == [start] * 4
+    assert sim.now == start

@@ -3,12 +3,14 @@
 A client (or action-issued) mutation gets 4 retries, 5 attempts in all; a
 scheduled mutation retries without limit. Before each retry the execution
 sleeps a "full jitter" backoff — uniform between 0 and an exponentially
-growing cap — in *virtual* time, drawn from the simulator's seeded generator,
-so a replay retries at exactly the same moments.
+growing cap, rounded up to a whole millisecond — in *virtual* time, drawn
+from the simulator's seeded generator, so a replay retries at exactly the
+same moments.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -36,14 +38,19 @@ class RetryPolicy:
     scheduled_cap_ms: float = 60_000.0
 
     def backoff_ms(self, attempt: int, rng: random.Random, *, unlimited: bool) -> float:
-        """The sleep before retry number ``attempt`` (1 = the first retry)."""
+        """The sleep before retry number ``attempt`` (1 = the first retry), in whole ms.
+
+        Rounded up so virtual time stays on the millisecond grid the backend's
+        ``Date.now()`` lives on: a retry after a fractional sleep would start,
+        and schedule, at a fraction of a millisecond.
+        """
         base, cap = (
             (self.scheduled_base_ms, self.scheduled_cap_ms)
             if unlimited
             else (self.client_base_ms, self.client_cap_ms)
         )
         ceiling = min(base * 2 ** min(attempt - 1, 30), cap)
-        return rng.uniform(0.0, ceiling)
+        return float(math.ceil(rng.uniform(0.0, ceiling)))
 
     async def sleep(self, ms: float) -> None:
         await Sleep("sleep", f"{ms:.3f} ms", ms)

@@ -370,6 +370,7 @@ def test_4_6_a_mutation_that_conflicts_every_time_fails_after_five_attempts(
     assert [event.attempt for event in retried] == [2, 3, 4, 5]
     for n, event in enumerate(retried):
         assert 0 <= event.backoff_ms <= min(100 * 2**n, 2_000)
+        assert event.backoff_ms.is_integer(), "virtual time leaves the millisecond grid"
     assert [row["name"] for row in read_all(sim, "probe_marks")] == []
 
 

@@ -347,6 +347,7 @@ def test_6_4_scheduled_mutation_occ_is_retried_without_limit() -> None:
     # Full-jitter backoff: uniform up to 100 ms doubling per retry (capped at 60 s).
     for n, retry in enumerate(retries):
         assert 0 <= retry.backoff_ms <= min(100 * 2**n, 60_000)
+        assert retry.backoff_ms.is_integer(), "virtual time leaves the millisecond grid"
     assert job_row(sim, job_id)["state"] == {"kind": "success"}
     assert sim.query(s6_jobs.tally) == 1 + 7 + 1
 

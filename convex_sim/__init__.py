@@ -42,7 +42,8 @@ from convex_sim.references import api, components, internal
 from convex_sim.resume import SchemaMismatchError
 from convex_sim.runtime import create_function_handle, now
 from convex_sim.schema import define_schema, define_table
-from convex_sim.simulator import SchedulerDidNotSettleError, Simulator, SimulatorClosedError
+from convex_sim.settle import SchedulerDidNotSettleError
+from convex_sim.simulator import Simulator, SimulatorClosedError
 from convex_sim.store.base import StoreInUseError
 from convex_sim.trace import Trace
 from convex_sim.validators import v

@@ -342,7 +342,7 @@ def next_due(runtime: Runtime) -> DueJob | None:
         if not runtime.faults.armed:
             return job
         assert row is not None
-        label = _job_label(runtime, job, str(row["name"]))
+        label = job_label(runtime, job, str(row["name"]))
         delay = runtime.faults.start_delay(job.job_id, label)
         if delay <= 0:
             return job
@@ -358,7 +358,7 @@ def next_due(runtime: Runtime) -> DueJob | None:
         )
 
 
-def _job_label(runtime: Runtime, job: DueJob, name: str) -> str:
+def job_label(runtime: Runtime, job: DueJob, name: str) -> str:
     """The label of the function a job row names ("" if it names none: it will fail)."""
     try:
         return resolve_job_function(runtime, runtime.namespaces[job.namespace], name).label

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -177,3 +178,7 @@ class DueQueue:
 
     def __len__(self) -> int:
         return len(self._heap)
+
+    def __iter__(self) -> Iterator[DueJob]:
+        """Every entry, stale ones included, in no particular order."""
+        return iter(list(self._heap))

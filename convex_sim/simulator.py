@@ -37,22 +37,19 @@ from convex_sim.resolution import Target
 from convex_sim.runtime import Runtime
 from convex_sim.scheduler import SCHEDULED_FUNCTIONS_TABLE, DueJob
 from convex_sim.schema import BY_CREATION_TIME
+from convex_sim.settle import DEFAULT_MAX_STEPS, did_not_settle, due_now
+from convex_sim.settle import SchedulerDidNotSettleError as SchedulerDidNotSettleError
 from convex_sim.store.base import Store
 from convex_sim.store.memory import MemoryStore
 from convex_sim.trace import ClockAdvanced, Trace
 from convex_sim.values import copy_value
 
-DEFAULT_MAX_STEPS = 10_000
 DEFAULT_PARALLELISM = 8
 """How many scheduled functions run at once (the backend's knob, §6.9)."""
 
 
 class SimulatorClosedError(ConvexSimError, RuntimeError):
     """A call reached a simulator after :meth:`Simulator.close`."""
-
-
-class SchedulerDidNotSettleError(ConvexSimError, RuntimeError):
-    """``finish_all_scheduled_functions`` ran ``max_steps`` jobs and more were still due."""
 
 
 class Simulator:
@@ -102,6 +99,8 @@ class Simulator:
                 opened.close()
             raise
         self.parallelism = parallelism
+        self.opened_at_ms = self.clock.now_ms
+        """``t0``: the clock when this simulator opened (a resumed store moves it on)."""
         self._chooser = Chooser(self._live_runtime.schedule_rng.randrange, f"seed {seed}")
         self.last_chooser: Chooser = self._chooser
         self._submissions: list[tuple[Submission, Target, Any]] = []
@@ -248,11 +247,14 @@ class Simulator:
         feeder = _DueFeeder(self, until_ms, max_steps)
         self._executor(schedule, interleave).run(feeder)
         if feeder.stopped_early:
-            job = self._runtime.next_due()
-            raise SchedulerDidNotSettleError(
-                f"ran {max_steps} scheduled functions and more are still due (next: "
-                f"{job.job_id if job else '?'} at {job.due_ms if job else '?'}); raise "
-                "max_steps or look for a job that keeps rescheduling itself"
+            assert max_steps is not None
+            raise did_not_settle(
+                self._runtime,
+                max_steps=max_steps,
+                started=feeder.started_jobs,
+                left_due=feeder.left_due,
+                stopped_at_ms=feeder.stopped_at_ms,
+                t0_ms=self.opened_at_ms,
             )
         return feeder.started
 
@@ -261,7 +263,7 @@ class Simulator:
         ms: float,
         *,
         schedule: ScheduleSpec = None,
-        max_steps: int = 100_000,
+        max_steps: int = DEFAULT_MAX_STEPS,
         interleave: Interleave = "operations",
     ) -> None:
         """Move the clock ``ms`` forward, running every job that falls due, in time order.
@@ -270,8 +272,11 @@ class Simulator:
         interleaved by ``schedule`` (default: the simulator's own seeded one) at
         every operation, or only at transaction starts and commits with
         ``interleave="transactions"`` (see :class:`~convex_sim.executor.Executor`).
-        More than ``max_steps`` jobs raises, so a job that reschedules itself
-        with no delay cannot spin forever.
+        Starting more than ``max_steps`` scheduled functions raises
+        :class:`SchedulerDidNotSettleError`, naming the functions that ran
+        and those still due, so a job that keeps rescheduling itself cannot
+        spin forever; the limit is the same as
+        :meth:`finish_all_scheduled_functions`'s (``DEFAULT_MAX_STEPS``).
         """
         target = self.clock.now_ms + ms if ms >= 0 else ms
         if ms < 0:
@@ -289,7 +294,11 @@ class Simulator:
         schedule: ScheduleSpec = None,
         interleave: Interleave = "operations",
     ) -> int:
-        """Jump from due job to due job until none is left; returns how many ran."""
+        """Jump from due job to due job until none is left; returns how many ran.
+
+        At most ``max_steps`` scheduled functions start, as in :meth:`advance`;
+        past that it raises :class:`SchedulerDidNotSettleError`.
+        """
         ran = self._run_due(None, max_steps, schedule, interleave)
         self._runtime.delete_expired_jobs()
         return ran
@@ -419,10 +428,20 @@ class _DueFeeder:
         self._max_steps = max_steps
         self.running = 0
         self.started = 0
+        self.started_jobs: list[DueJob] = []
         self.stopped_early = False
+        self.left_due: list[DueJob] = []
+        self.stopped_at_ms = sim.clock.now_ms
 
     def _job_done(self, task: Task) -> None:
         self.running -= 1
+
+    def _stop(self) -> None:
+        """The step limit is reached: start nothing more, and note what is left due."""
+        if not self.stopped_early:
+            self.stopped_early = True
+            self.stopped_at_ms = self._sim.clock.now_ms
+            self.left_due = due_now(self._sim._runtime, self._until)
 
     def _in_window(self, when_ms: float) -> bool:
         return self._until is None or when_ms <= self._until
@@ -444,11 +463,12 @@ class _DueFeeder:
             if job is None or job.due_ms > now or not self._in_window(job.due_ms):
                 return
             if self._max_steps is not None and self.started >= self._max_steps:
-                self.stopped_early = True
+                self._stop()
                 return
             runtime.due.pop()
             self.running += 1
             self.started += 1
+            self.started_jobs.append(job)
             executor.spawn(runtime.run_job(job), f"job {job.job_id}", on_done=self._job_done)
 
     def _start_submissions(self, executor: Executor, now: float) -> None:
@@ -468,7 +488,12 @@ class _DueFeeder:
         if self.running < self._sim.parallelism and not self.stopped_early:
             job = self._sim._runtime.next_due()
             if job is not None and self._in_window(job.due_ms):
-                times.append(job.due_ms)
+                if self._max_steps is not None and self.started >= self._max_steps:
+                    # Stop here: moving the clock to a job that will not run would
+                    # leave it past the last thing that happened.
+                    self._stop()
+                else:
+                    times.append(job.due_ms)
         return min(times) if times else None
 
 

@@ -62,3 +62,11 @@ def test_readme_snippets_are_the_outside_projects_own_code(index: int) -> None:
     project = ROOT / "tests" / "outside" / "project"
     sources = [path.read_text(encoding="utf-8") for path in project.rglob("*.py")]
     assert any(_PROJECT_SNIPPETS[index] in source for source in sources), _PROJECT_SNIPPETS[index]
+
+
+def test_the_readme_gives_the_step_limit_the_code_has() -> None:
+    from convex_sim.settle import DEFAULT_MAX_STEPS
+
+    match = re.search(r"`convex_sim\.settle\.DEFAULT_MAX_STEPS`, ([\d ]+)\)", README)
+    assert match, "README does not state the step limit"
+    assert int(match.group(1).replace(" ", "")) == DEFAULT_MAX_STEPS

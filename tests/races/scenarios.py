@@ -61,6 +61,10 @@ class Outcome:
     monitor_spun: bool = False
     """``monitor_vs_live_loop`` only: the monitor kept re-arming at the same instant
     (evolution B, 0.2.0) and the race was cut off after ``MONITOR_SPIN_CAP`` jobs."""
+    spin_busiest: str = ""
+    """The function ``SchedulerDidNotSettleError`` named as having run most."""
+    spin_still_due: frozenset[str] = frozenset()
+    """The functions it named as still due."""
 
     @property
     def conflicts(self) -> int:
@@ -118,7 +122,7 @@ def _outcome(sim: Simulator, race_from: int, *, wait_ms: float | None = None) ->
     )
 
 
-def _spun(sim: Simulator, race_from: int) -> Outcome:
+def _spun(sim: Simulator, race_from: int, spin: SchedulerDidNotSettleError) -> Outcome:
     """The outcome of a race cut off while the monitor spun: nothing ran afterwards."""
     view = worker_view(sim)
     return Outcome(
@@ -131,6 +135,8 @@ def _spun(sim: Simulator, race_from: int) -> Outcome:
         steady_conflicts=0,
         transition_conflicts=0,
         monitor_spun=True,
+        spin_busiest=spin.ran.most_common(1)[0][0],
+        spin_still_due=frozenset(spin.still_due),
     )
 
 
@@ -209,12 +215,12 @@ def monitor_vs_live_loop(schedule: ScheduleSpec, interleave: Interleave = "opera
     race_from = len(sim.trace)
     try:
         sim.advance(1, schedule=schedule, interleave=interleave, max_steps=MONITOR_SPIN_CAP)
-    except SchedulerDidNotSettleError:
+    except SchedulerDidNotSettleError as spin:
         # The monitor committed while the loop was in flight, so the loop conflicted and
         # backs off, and 0.2.0's monitor re-arms at runner.scheduledTime + lag: now. It
         # fires again at the same instant, for ever; virtual time never reaches the
         # loop's retry (evolution B, fixed in 0.3.6 by never arming in the past).
-        return _spun(sim, race_from)
+        return _spun(sim, race_from, spin)
     started = {(r.function, r.started.time_ms) for r in executions(sim.trace, race_from)}
     assert (LOOP, monitor_due) in started, "the held loop run did not start with the monitor"
     return _outcome(sim, race_from)

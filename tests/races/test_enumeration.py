@@ -138,6 +138,10 @@ def check_monitor_leaves_a_live_loop_alone(outcome: Outcome) -> None:
         spin_times = {r.started.time_ms for r in monitors}
         assert spin_times == {loops[0].started.time_ms}, "the spin moved the clock"
         check_no_job_cancels_itself(outcome.during)
+        # The scheduler's error names the spinning function, and what it left due.
+        assert outcome.spin_busiest == MONITOR
+        assert outcome.spin_still_due, "the scheduler stopped with nothing due"
+        assert outcome.spin_still_due <= {MONITOR, LOOP}
         return
     check_one_chain(outcome.after_race)
     check_status_matches_state(outcome.after_race)

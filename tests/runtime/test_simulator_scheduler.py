@@ -4,10 +4,13 @@
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 
 from convex_sim import SchedulerDidNotSettleError, Simulator, define_app
 from convex_sim.clock import ClockError
+from convex_sim.settle import DEFAULT_MAX_STEPS
 from tests.apps import s6_jobs, sim_chain
 
 CHAIN = 10_000
@@ -49,6 +52,37 @@ def test_finish_all_raises_when_a_job_reschedules_itself_forever() -> None:
     with pytest.raises(SchedulerDidNotSettleError):
         sim.finish_all_scheduled_functions(max_steps=5)
     assert count(sim) == 55
+
+
+def test_the_error_names_the_function_that_kept_rescheduling_and_times_from_t0() -> None:
+    sim = make_sim()
+    start = sim.now
+    sim.mutation(sim_chain.start_forever, {"delayMs": 10})
+    with pytest.raises(SchedulerDidNotSettleError) as caught:
+        sim.finish_all_scheduled_functions(max_steps=50)
+    error = caught.value
+    assert error.max_steps == 50
+    assert dict(error.ran) == {"sim_chain:forever": 50}
+    assert dict(error.still_due) == {"sim_chain:forever": 1}
+    message = str(error)
+    assert "ran most: sim_chain:forever ×50" in message
+    assert "still due: sim_chain:forever ×1 (first at t0 + 510 ms)" in message
+    assert f"stopped at t0 + 500 ms (t0 = {int(start)}" in message
+    assert str(int(start + 510)) not in message  # no raw epoch times for the jobs
+    # The clock stays at the last job that ran, not at the one the limit held back.
+    assert sim.now == start + 500
+
+
+def test_advance_and_finish_all_share_one_documented_step_limit() -> None:
+    for method in (Simulator.advance, Simulator.finish_all_scheduled_functions):
+        assert inspect.signature(method).parameters["max_steps"].default == DEFAULT_MAX_STEPS
+    sim = make_sim()
+    sim.mutation(sim_chain.start_forever, {"delayMs": 0})
+    with pytest.raises(SchedulerDidNotSettleError) as caught:
+        sim.advance(1_000)
+    assert caught.value.max_steps == DEFAULT_MAX_STEPS
+    assert count(sim) == DEFAULT_MAX_STEPS
+    assert f"max_steps={DEFAULT_MAX_STEPS}" in str(caught.value)
 
 
 def test_finish_all_jumps_the_clock_from_job_to_job() -> None:

@@ -8,6 +8,10 @@ only useful if the error says who kept the scheduler busy, so it names the
 functions that ran most during the call and those still due, with virtual
 times counted from ``t0``, the clock when the simulator opened (raw epoch
 milliseconds mean nothing to a reader).
+
+Due order itself is convex-semantics.md §6.9 (in ``scheduler``); the limit is
+the emulator's own, as convex-test's ``finishAllScheduledFunctions`` has one:
+the backend never needs it, since its time is real.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from typing import TYPE_CHECKING, Final
 
 from convex_sim import jobs
 from convex_sim.errors import ConvexSimError
-from convex_sim.scheduler import PENDING, DueJob, state_of
+from convex_sim.scheduler import PENDING, DueJob
+from convex_sim.trace import ExecutionStarted, TraceEvent
 
 if TYPE_CHECKING:
     from convex_sim.runtime import Runtime
@@ -58,12 +63,11 @@ def due_now(runtime: Runtime, until_ms: float | None) -> list[DueJob]:
     Taken the moment the limit stops the scheduler; executions still in flight
     then finish, and may cancel or reschedule these, so afterwards it is too late.
     """
-    store = runtime.database.store
     return [
         job
         for job in runtime.due
         if (until_ms is None or job.due_ms <= until_ms)
-        and state_of(store.get(job.job_id, store.latest_ts)) == PENDING
+        and jobs.job_state(runtime, job.job_id) == PENDING
     ]
 
 
@@ -71,13 +75,24 @@ def did_not_settle(
     runtime: Runtime,
     *,
     max_steps: int,
-    started: Iterable[DueJob],
+    events: Iterable[TraceEvent],
     left_due: Iterable[DueJob],
     stopped_at_ms: float,
     t0_ms: float,
 ) -> SchedulerDidNotSettleError:
-    """The error for a call that started ``started`` and stopped at ``max_steps``."""
-    ran = Counter(label_of(runtime, job) for job in started)
+    """The error for a call that recorded ``events`` and stopped at ``max_steps``.
+
+    What ran is read back from the trace (first attempts of top-level job
+    executions), so the scheduler's hot path keeps no list of its own.
+    """
+    ran = Counter(
+        event.function
+        for event in events
+        if isinstance(event, ExecutionStarted)
+        and event.job is not None
+        and event.parent is None
+        and event.attempt == 1
+    )
     due_at: dict[str, float] = {}
     still_due: Counter[str] = Counter()
     for job in left_due:

@@ -240,18 +240,18 @@ class Simulator:
     def _run_due(
         self,
         until_ms: float | None,
-        max_steps: int | None,
+        max_steps: int,
         schedule: ScheduleSpec,
         interleave: Interleave,
     ) -> int:
         feeder = _DueFeeder(self, until_ms, max_steps)
+        trace_from = len(self._trace)
         self._executor(schedule, interleave).run(feeder)
         if feeder.stopped_early:
-            assert max_steps is not None
             raise did_not_settle(
                 self._runtime,
                 max_steps=max_steps,
-                started=feeder.started_jobs,
+                events=self._trace[trace_from:],
                 left_due=feeder.left_due,
                 stopped_at_ms=feeder.stopped_at_ms,
                 t0_ms=self.opened_at_ms,
@@ -422,13 +422,12 @@ class Submission:
 class _DueFeeder:
     """Starts due jobs (up to the parallelism) and timed client calls as time passes."""
 
-    def __init__(self, sim: Simulator, until_ms: float | None, max_steps: int | None) -> None:
+    def __init__(self, sim: Simulator, until_ms: float | None, max_steps: int) -> None:
         self._sim = sim
         self._until = until_ms
         self._max_steps = max_steps
         self.running = 0
         self.started = 0
-        self.started_jobs: list[DueJob] = []
         self.stopped_early = False
         self.left_due: list[DueJob] = []
         self.stopped_at_ms = sim.clock.now_ms
@@ -436,12 +435,15 @@ class _DueFeeder:
     def _job_done(self, task: Task) -> None:
         self.running -= 1
 
-    def _stop(self) -> None:
-        """The step limit is reached: start nothing more, and note what is left due."""
+    def _stop_at_limit(self) -> bool:
+        """At the step limit: start nothing more, note what is left due, and say so."""
+        if self.started < self._max_steps:
+            return False
         if not self.stopped_early:
             self.stopped_early = True
             self.stopped_at_ms = self._sim.clock.now_ms
             self.left_due = due_now(self._sim._runtime, self._until)
+        return True
 
     def _in_window(self, when_ms: float) -> bool:
         return self._until is None or when_ms <= self._until
@@ -462,13 +464,11 @@ class _DueFeeder:
             job = runtime.next_due()
             if job is None or job.due_ms > now or not self._in_window(job.due_ms):
                 return
-            if self._max_steps is not None and self.started >= self._max_steps:
-                self._stop()
+            if self._stop_at_limit():
                 return
             runtime.due.pop()
             self.running += 1
             self.started += 1
-            self.started_jobs.append(job)
             executor.spawn(runtime.run_job(job), f"job {job.job_id}", on_done=self._job_done)
 
     def _start_submissions(self, executor: Executor, now: float) -> None:
@@ -487,13 +487,10 @@ class _DueFeeder:
         times = [s.at_ms for s, _, _ in self._sim._submissions if self._in_window(s.at_ms)]
         if self.running < self._sim.parallelism and not self.stopped_early:
             job = self._sim._runtime.next_due()
-            if job is not None and self._in_window(job.due_ms):
-                if self._max_steps is not None and self.started >= self._max_steps:
-                    # Stop here: moving the clock to a job that will not run would
-                    # leave it past the last thing that happened.
-                    self._stop()
-                else:
-                    times.append(job.due_ms)
+            # At the limit, stop here: moving the clock to a job that will not run
+            # would leave it past the last thing that happened.
+            if job is not None and self._in_window(job.due_ms) and not self._stop_at_limit():
+                times.append(job.due_ms)
         return min(times) if times else None
 
 

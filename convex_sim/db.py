@@ -73,7 +73,8 @@ class CreationTimes:
         return value
 
 
-Observer = Callable[[str, str, str], None]
+Observer = Callable[[str, str, str, Any], None]
+"""``(operation, table, detail, document)``: the document is the written one, or None."""
 """Told ``(operation, table, detail)`` after each database call, for the trace."""
 
 
@@ -97,9 +98,11 @@ class DbSession:
     """Ids this session already resolved: an id often comes back (``get`` then ``delete``),
     and what it names cannot change (its table number and the table's name are fixed)."""
 
-    def observe(self, operation: str, table: str, detail: str = "") -> None:
+    def observe(
+        self, operation: str, table: str, detail: str = "", document: Any = None
+    ) -> None:
         if self.observer is not None:
-            self.observer(operation, table, detail)
+            self.observer(operation, table, detail, document)
 
     # -- names and ids ------------------------------------------------------
 
@@ -287,7 +290,7 @@ class DatabaseWriter(DatabaseReader):
         if contains_commit_ts(validated):
             session.transaction.uses_commit_ts = True
         session.transaction.write(number, doc_id, stored, size=size)
-        session.observe("db.insert", table, str(doc_id))
+        session.observe("db.insert", table, str(doc_id), stored)
         return doc_id
 
     async def patch(self, table_or_id: str, doc_id: Any, fields: Any = _NOTHING) -> None:
@@ -306,8 +309,8 @@ class DatabaseWriter(DatabaseReader):
             else:
                 merged[name] = _drop_missing(item)
         check_document_fields(merged, table=actual, allow_system=False)
-        self._store(number, actual, raw_id, current, merged)
-        self._session.observe("db.patch", actual, str(raw_id))
+        written = self._store(number, actual, raw_id, current, merged)
+        self._session.observe("db.patch", actual, str(raw_id), written)
 
     async def replace(self, table_or_id: str, doc_id: Any, document: Any = _NOTHING) -> None:
         """Replace the whole body, keeping ``_id`` and ``_creationTime`` (§3.2)."""
@@ -318,8 +321,8 @@ class DatabaseWriter(DatabaseReader):
         self._check_system_fields(body, current, actual)
         user_fields = {k: item for k, item in body.items() if not k.startswith("_")}
         check_document_fields(user_fields, table=actual, allow_system=False)
-        self._store(number, actual, raw_id, current, user_fields)
-        self._session.observe("db.replace", actual, str(raw_id))
+        written = self._store(number, actual, raw_id, current, user_fields)
+        self._session.observe("db.replace", actual, str(raw_id), written)
 
     async def delete(self, table_or_id: str, doc_id: Any = _NOTHING) -> None:
         """Delete the document; deleting a missing one is an error (§3.2)."""
@@ -411,15 +414,17 @@ class DatabaseWriter(DatabaseReader):
         doc_id: str,
         current: dict[str, Any],
         user_fields: dict[str, Any],
-    ) -> None:
+    ) -> dict[str, Any]:
+        """Stage the new version and return it (``current`` when nothing changed)."""
         validated = self._validate(table, user_fields)
         new = {"_id": current["_id"], "_creationTime": current["_creationTime"], **validated}
         size = check_document(new, table=table)
         if values_equal(new, current):
-            return  # an identical patch/replace records no write (§3.2)
+            return current  # an identical patch/replace records no write (§3.2)
         if contains_commit_ts(validated):
             self._session.transaction.uses_commit_ts = True
         self._session.transaction.write(number, doc_id, new, size=size)
+        return new
 
 
 def _args(value: Any) -> tuple[Any, ...]:

@@ -251,18 +251,22 @@ class Runtime:
             observer=self._observer(frame.execution),
         )
 
-    def _observer(self, execution: int) -> Callable[[str, str, str], None]:
+    def _observer(self, execution: int) -> Callable[[str, str, str, Any], None]:
         # Holds the execution number, not the frame: a frame -> session -> observer
         # -> frame cycle would leave every finished execution to the cyclic GC.
         note = self.trace.note
         clock = self.clock
 
-        def observe(operation: str, table: str, detail: str) -> None:
+        def observe(operation: str, table: str, detail: str, document: Any) -> None:
             known = _OBSERVED.get(operation)
             if known is None:
                 known = _OBSERVED[operation] = _observed(operation)
             make, name, field = known
-            note(make, clock.now_ms, execution, {"operation": name, "table": table, field: detail})
+            fields = {"operation": name, "table": table, field: detail}
+            if make is DocumentWritten:
+                # Stored documents are never changed in place: a reference is a snapshot.
+                fields["value"] = document
+            note(make, clock.now_ms, execution, fields)
 
         return observe
 

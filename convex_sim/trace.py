@@ -84,12 +84,17 @@ class DocumentRead(TraceEvent):
 @_event
 @dataclass(frozen=True, kw_only=True)
 class DocumentWritten(TraceEvent):
-    """A staged write (it takes effect only if the transaction commits)."""
+    """A staged write (it takes effect only if the transaction commits).
+
+    ``value`` is the whole document after the write (``None`` for a delete),
+    so a saved trace alone can show what each commit changed, field by field.
+    """
 
     kind: ClassVar[str] = "write"
     operation: str
     table: str
     id: str
+    value: Any = field(default=None, metadata=_VALUE)
 
 
 @_event

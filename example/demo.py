@@ -1,24 +1,29 @@
-"""The stepping demo: enqueue events, let the batch worker drain, show every step (spec §5–§8).
+"""The demo: run a scenario of the example app and print its story, moment by moment.
 
 Run it with ``python -m example`` (or the ``convex-sim-example`` script)::
 
-    python -m example --events 25 --seed 0 --log-level DEBUG
-    python -m example --events 1000 --show 30
-    python -m example --step          # wait for Enter after each moment; Ctrl-C or EOF stops
-    LOG_LEVEL=INFO python -m example  # the environment's LOG_LEVEL, as a deployment sets it
+    python -m example                              # the drain scenario, 25 events
+    python -m example --scenario race-going-idle   # a ping races the going-idle run
+    python -m example --events 1000                # a bigger drain
+    python -m example --step                       # wait for Enter at each moment
+    python -m example --trace-out run.jsonl --svg run.svg
+    python -m example explore --scenario throw-once   # the interactive stepper
     python -m example --replay 'convex-sim replay: {...}'   # a failing race test's run
 
-Each moment of virtual time is printed as the executions that ran then: the
-client's ``add_event`` calls (each pinging the worker), the worker's loop
-runs with their nested work query (a snapshot read) and worker mutation, the
-monitor, commits, conflicts and retries, and the component's log lines; then
-any change of the worker's status. It ends with the totals.
+For each moment of virtual time the story says what ran and why, in the
+batch worker spec's terms: the loop's branch, ping's decision, the monitor
+scheduled, pushed back or canceled, status changes, and every OCC conflict
+with what it read, who wrote there first, and the retry. Repeated identical
+steps fold into one line with a count. It is told from the trace alone (see
+``convex_sim.story``), so ``python -m convex_sim trace show run.jsonl``
+prints the same story from a saved run.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,30 +31,26 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from batch_worker.logging import LEVELS
 from convex_sim import Simulator
-from convex_sim.trace import (
-    Committed,
-    Conflict,
-    ExecutionStarted,
-    Failed,
-    Finished,
-    LogLine,
-    Retried,
-    TraceEvent,
+from convex_sim.story import (
+    Story,
+    build_story,
+    fold,
+    installed_explainers,
+    moments,
+    short_name,
 )
+from convex_sim.story import story_table as render_story
+from convex_sim.trace import ExecutionStarted
 from example import example
-from example.definition import make_app
+from example.scenarios import SCENARIOS, Run
 
-_SHORT_NAMES = {
-    "batchWorker/loop:loop": "loop",
-    "batchWorker/monitor:monitor": "monitor",
-    "batchWorker/lib:ping": "ping",
-    "example:get_batch": "work query",
-    "example:process_batch": "worker mutation",
-}
+LEGEND = (
+    "#n is the run's n-th scheduled function (a _scheduled_functions row: pending, then "
+    "inProgress while it runs, then success unless the line says failed or canceled)."
+)
 
 
 @dataclass
@@ -58,165 +59,96 @@ class DemoResult:
     count: int
     status: dict[str, Any] | None
     executions: Counter[str] = field(default_factory=Counter)
+    """Executions by function's short name, nested calls included (every attempt)."""
     elapsed_ms: float = 0.0
     conflicts: int = 0
-
-
-def _plain(value: Any) -> Any:
-    """Ids as plain strings, so a summary reads like the JSON a Convex user would see."""
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    return str(value) if isinstance(value, str) else value
-
-
-def _summary(value: Any, limit: int = 60) -> str:
-    text = repr(_plain(value))
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-class TraceRenderer:
-    """Turns trace events into indented lines: one block per top-level execution."""
-
-    def __init__(self, console: Console, start_ms: float, show: int) -> None:
-        self.console = console
-        self.start_ms = start_ms
-        self.show = show
-        self.shown = 0
-        self.hidden = 0
-        self.depth: dict[int, int] = {}
-        self.names: dict[int, str] = {}
-        self.executions: Counter[str] = Counter()
-
-    def _visible(self, execution: int) -> bool:
-        return self.depth.get(execution, 0) >= 0 and self.shown <= self.show
-
-    def render(self, events: Sequence[TraceEvent]) -> None:
-        for event in events:
-            self._render(event)
-
-    def _line(self, execution: int, text: str) -> None:
-        if self.shown > self.show:
-            return
-        indent = "  " * (self.depth.get(execution, 0) + 1)
-        self.console.print(f"{indent}{text}", highlight=False)
-
-    def _render(self, event: TraceEvent) -> None:
-        if isinstance(event, ExecutionStarted):
-            name = _SHORT_NAMES.get(event.function, event.function)
-            self.names[event.execution] = name
-            self.executions[name] += 1
-            if event.parent is None:
-                self.depth[event.execution] = 0
-                self.shown += 1
-                if self.shown > self.show:
-                    self.hidden += 1
-                    return
-                when = (event.time_ms - self.start_ms) / 1000
-                detail = ""
-                if name == "loop":
-                    detail = f" (generation {event.args.get('generation')})"
-                elif event.args:
-                    detail = f" {_summary(event.args)}"
-                retry = f" [attempt {event.attempt}]" if event.attempt > 1 else ""
-                self.console.print(
-                    f"[bold cyan]t+{when:8.3f}s[/] [bold]{event.function_type} {name}[/]"
-                    f"{detail}{retry}",
-                    highlight=False,
-                )
-            else:
-                self.depth[event.execution] = self.depth.get(event.parent, 0) + 1
-                how = " (snapshot read)" if event.snapshot else ""
-                self._line(event.execution, f"└ {event.function_type} {name}{how}")
-        elif isinstance(event, Finished) and self.depth.get(event.execution, 0) > 0:
-            self._line(event.execution, f"  [dim]→ {_summary(event.result)}[/]")
-        elif isinstance(event, Failed):
-            self._line(event.execution, f"[red]✗ {event.error}: {_summary(event.message, 90)}[/]")
-        elif isinstance(event, Committed) and event.writes:
-            self._line(event.execution, f"[green]✓ commit[/] ({event.writes} writes)")
-        elif isinstance(event, Conflict):
-            self._line(
-                event.execution,
-                f"[yellow]⚡ conflict on {event.table}.{event.index}[/] with execution "
-                f"{event.conflicting_execution}",
-            )
-        elif isinstance(event, Retried):
-            self._line(event.execution, f"[yellow]↻ retry after {event.backoff_ms:.0f} ms[/]")
-        elif isinstance(event, LogLine):
-            self._line(event.execution, f"[magenta]log.{event.level}[/] {event.message}")
+    story: Story | None = None
+    run: Run | None = None
 
 
 def _status(sim: Simulator) -> dict[str, Any] | None:
-    async def read(db: Any) -> dict[str, Any] | None:
-        worker = (
-            await db.query("workers").with_index("name", lambda q: q.eq("name", "events")).unique()
-        )
-        return None if worker is None else dict(worker["status"])
-
-    result: dict[str, Any] | None = sim.peek(read, component="batchWorker")
-    return result
+    status: dict[str, Any] | None = sim.query(example.worker_status)
+    return None if status is None else dict(status)
 
 
 def run_demo(
     *,
-    events: int = 25,
+    scenario: str = "drain",
+    events: int | None = None,
     seed: int = 0,
     log_level: str | None = None,
-    show: int = 60,
+    show: int | None = None,
     console: Console | None = None,
     pause: Callable[[], None] | None = None,
+    trace_out: str | None = None,
 ) -> DemoResult:
-    """Enqueue ``events`` events (values 1..N), drain them, and print what happened."""
+    """Run ``scenario`` and print its story; ``pause`` is called between moments."""
     console = console or Console()
-    sim = Simulator(make_app(log_level), seed=seed)
-    start = sim.now
-    renderer = TraceRenderer(console, start, show)
-    console.rule(f"[bold]batch worker demo[/]: {events} events, seed {seed}")
-    status = _status(sim)
-    for value in range(1, events + 1):
-        sim.mutation(example.add_event, {"value": value})
-    seen = 0
-    while True:
-        renderer.render(sim.trace[seen:])
-        seen = len(sim.trace)
-        now_status = _status(sim)
-        if now_status != status and renderer.shown <= show:
-            console.print(f"  [bold yellow]status: {status} → {now_status}[/]", highlight=False)
-        status = now_status
-        if pause is not None and renderer.shown <= show:
-            pause()
-        job = sim.runtime.next_due()
-        if job is None:
-            break
-        sim.advance(max(0.0, job.due_ms - sim.now))
-    if renderer.hidden:
-        console.print(f"[dim]… {renderer.hidden} more executions not shown (--show)[/]")
+    chosen = SCENARIOS[scenario]
+    run = chosen.run(seed=seed, events=events, log_level=log_level)
+    sim = run.sim
+    if trace_out is not None:
+        sim.trace.write_jsonl(trace_out)
+    story = build_story(sim.trace, installed_explainers())
+    ran = Counter(short_name(event.function) for event in sim.trace.of(ExecutionStarted))
+    count = chosen.default_events if events is None else events
+    console.rule(f"[bold]{scenario}[/] · {_plural(count, 'event')} · seed {seed}")
+    console.print(f"[bold]{escape(chosen.summary)}[/]", highlight=False)
+    console.print(f"[dim]{escape(LEGEND)}[/]", highlight=False)
+    _print_story(console, story, show, pause)
     totals = sim.query(example.get_totals) or {"total": 0.0, "count": 0}
     result = DemoResult(
         total=totals["total"],
         count=totals["count"],
-        status=status,
-        executions=renderer.executions,
-        elapsed_ms=sim.now - start,
+        status=_status(sim),
+        executions=ran,
+        elapsed_ms=sim.now - sim.opened_at_ms,
         conflicts=sum(sim.conflicts.values()),
+        story=story,
+        run=run,
     )
-    table = Table(title="executions")
-    table.add_column("function")
-    table.add_column("runs", justify="right")
-    for name, runs in sorted(renderer.executions.items()):
-        table.add_row(name, str(runs))
-    console.print(table)
+    console.rule()
+    listed = ", ".join(f"{name} {runs}" for name, runs in sorted(result.executions.items()))
+    kind = None if result.status is None else result.status["kind"]
     console.print(
-        f"[bold]total {result.total:g}, count {result.count}[/]; worker {result.status}; "
-        f"{result.elapsed_ms / 1000:.3f} s of virtual time; {result.conflicts} OCC conflicts",
+        f"[bold]total {result.total:g}, count {result.count}[/]; worker {kind}; "
+        f"{result.elapsed_ms / 1000:.3f} s of virtual time; "
+        f"{_plural(result.conflicts, 'OCC conflict')}",
         highlight=False,
     )
+    console.print(f"[dim]executions: {listed}[/]", highlight=False)
+    if run.schedule is not None:
+        console.print(
+            f"[dim]race interleaving: schedule {run.schedule}, the first from {seed} "
+            "that shows the conflict[/]",
+            highlight=False,
+        )
     return result
 
 
-def replay_demo(line: str, *, show: int = 200, console: Console | None = None) -> int:
-    """Print a replayed state-machine run (a ``convex-sim replay:`` line) moment by moment.
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def _print_story(
+    console: Console, story: Story, show: int | None, pause: Callable[[], None] | None
+) -> None:
+    # Stepping shows each moment on its own, so repeats fold only within one instant.
+    folded = story.lines if pause is None else fold(story.steps, across_moments=False)
+    lines = folded if show is None else folded[:show]
+    if pause is None:
+        console.print(render_story(story, lines))
+    else:
+        for moment in moments(lines):
+            console.print(render_story(story, moment))
+            pause()
+    hidden = len(folded) - len(lines)
+    if hidden:
+        console.print(f"[dim]… {hidden} more lines not shown (--show)[/]")
+
+
+def replay_demo(line: str, *, console: Console | None = None) -> int:
+    """Print a replayed state-machine run (a ``convex-sim replay:`` line) as a story.
 
     Returns 0 when the replay's trace is byte-identical to the recorded run's,
     1 when it differs, 2 when the line cannot be replayed.
@@ -235,12 +167,10 @@ def replay_demo(line: str, *, show: int = 200, console: Console | None = None) -
         return 2
     sim = result.machine.sim
     console.rule(f"[bold]replay[/]: {len(result.machine.script)} steps, seed {sim.seed}")
-    renderer = TraceRenderer(console, sim.trace[0].time_ms if len(sim.trace) else sim.now, show)
-    renderer.render(sim.trace)
-    if renderer.hidden:
-        console.print(f"[dim]… {renderer.hidden} more executions not shown (--show)[/]")
+    story = build_story(sim.trace, installed_explainers())
+    console.print(render_story(story))
     if result.error is not None:
-        console.print(f"[bold red]failed:[/] {result.error}", highlight=False)
+        console.print(f"[bold red]failed:[/] {escape(str(result.error))}", highlight=False)
     else:
         console.print("[bold]no invariant failed[/]")
     if result.identical:
@@ -250,9 +180,31 @@ def replay_demo(line: str, *, show: int = 200, console: Console | None = None) -
     return 1
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m example", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--events", type=int, default=25, help="how many events to add (1..N)")
+def _scenario_help() -> str:
+    width = max(len(name) for name in SCENARIOS)
+    listed = "\n".join(
+        f"  {name.ljust(width)}  {scenario.summary} (default {scenario.default_events} events)"
+        for name, scenario in SCENARIOS.items()
+    )
+    return (
+        f"scenarios:\n{listed}\n\n"
+        "python -m example explore [--scenario NAME | --trace FILE] opens the interactive "
+        "stepper (pip install -e '.[explore]')."
+    )
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """The options the demo and the explorer share: which run to make."""
+    parser.add_argument(
+        "--scenario",
+        choices=list(SCENARIOS),
+        default="drain",
+        metavar="NAME",
+        help="which scenario to run (listed below; default: drain)",
+    )
+    parser.add_argument(
+        "--events", type=int, default=None, help="how many events to add (values 1..N)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="the simulator's seed")
     parser.add_argument(
         "--log-level",
@@ -261,29 +213,52 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="the component's LOG_LEVEL (default: the LOG_LEVEL environment variable, else REPORT)",
     )
-    parser.add_argument("--show", type=int, default=60, help="top-level executions to print")
+    parser.add_argument("--trace-out", metavar="FILE", help="save the run's trace as JSON lines")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["explore"]:
+        from example.explore import main as explore_main
+
+        return explore_main(arguments[1:])
+    parser = argparse.ArgumentParser(
+        prog="python -m example",
+        description=__doc__.split("\n\n")[0],
+        epilog=_scenario_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_run_options(parser)
+    parser.add_argument("--show", type=int, default=None, help="print only the first N lines")
     parser.add_argument("--step", action="store_true", help="wait for Enter at each moment")
+    parser.add_argument("--svg", metavar="FILE", help="also save the printed story as an SVG")
     parser.add_argument(
         "--replay", metavar="LINE", help="show a failing race test's run from its replay line"
     )
-    options = parser.parse_args(argv)
+    options = parser.parse_args(arguments)
     if options.replay is not None:
-        return replay_demo(options.replay, show=max(options.show, 200))
-    if options.events < 0:
+        return replay_demo(options.replay)
+    if options.events is not None and options.events < 0:
         parser.error("--events must be 0 or more")
-    log_level = options.log_level or _log_level_from_environment(parser)
+    log_level = options.log_level or log_level_from_environment(parser)
+    console = Console(record=options.svg is not None)
     try:
         run_demo(
+            scenario=options.scenario,
             events=options.events,
             seed=options.seed,
             log_level=log_level,
             show=options.show,
+            console=console,
             pause=_wait_for_enter if options.step else None,
+            trace_out=options.trace_out,
         )
     except (KeyboardInterrupt, EOFError) as stop:
         # Leaving a stepped run early is a normal way to end it, not a crash.
         print("\nstopped" + (" (end of input)" if isinstance(stop, EOFError) else ""))
         return 130 if isinstance(stop, KeyboardInterrupt) else 0
+    if options.svg is not None:
+        console.save_svg(options.svg, title=f"python -m example --scenario {options.scenario}")
     return 0
 
 
@@ -291,7 +266,7 @@ def _wait_for_enter() -> None:
     input("  [Enter] ")
 
 
-def _log_level_from_environment(parser: argparse.ArgumentParser) -> str | None:
+def log_level_from_environment(parser: argparse.ArgumentParser) -> str | None:
     """``LOG_LEVEL`` as a deployment would set it; a bad value is refused before anything runs."""
     value = os.environ.get("LOG_LEVEL")
     if not value:

@@ -15,12 +15,18 @@ from convex_sim import components, internal, internal_mutation, internal_query, 
 BATCH_SIZE: Final = 10
 TOTAL_KEY: Final = "all"
 WORKER_NAME: Final = "events"
+SLEEP_WHEN_IDLE_MS: Final = 30_000
+"""How long ``get_batch_or_sleep`` asks the worker to sleep when there is no work."""
 
 batch = v.object({"ids": v.array(v.id("events"))})
 
 
 @mutation(
-    args={"value": v.number(), "config": v.optional(batch_worker.config_validator)},
+    args={
+        "value": v.number(),
+        "config": v.optional(batch_worker.config_validator),
+        "sleep_when_idle": v.optional(v.boolean()),
+    },
     returns=v.null(),
 )
 async def add_event(ctx: Any, args: dict[str, Any]) -> None:
@@ -28,13 +34,16 @@ async def add_event(ctx: Any, args: dict[str, Any]) -> None:
 
     ``config`` (``debounceMs``, ``monitorLagMs``) goes to the ping, which
     stores it; a ping without one clears a stored config (spec §6.1).
+    ``sleep_when_idle`` pings with ``get_batch_or_sleep`` as the work query,
+    so the worker sleeps (``timeoutMs``) instead of going idle.
     """
     await ctx.db.insert("events", {"value": args["value"]})
+    sleeps = args.get("sleep_when_idle", False)
     await batch_worker.ping(
         ctx,
         components.batchWorker,
         name=WORKER_NAME,
-        work_query=internal.example.get_batch,
+        work_query=internal.example.get_batch_or_sleep if sleeps else internal.example.get_batch,
         worker_mutation=internal.example.process_batch,
         config=args.get("config"),
     )
@@ -58,9 +67,19 @@ async def start_worker(ctx: Any, args: dict[str, Any]) -> None:
 @internal_query(args=batch_worker.batch_query_args, returns=batch_worker.batch_result(batch))
 async def get_batch(ctx: Any, args: dict[str, Any]) -> dict[str, Any]:
     """The next (up to) 10 events, or idle when there are none."""
+    return await _next_batch(ctx, {"kind": "idle"})
+
+
+@internal_query(args=batch_worker.batch_query_args, returns=batch_worker.batch_result(batch))
+async def get_batch_or_sleep(ctx: Any, args: dict[str, Any]) -> dict[str, Any]:
+    """Like ``get_batch``, but with no work it asks to be woken in 30 s (spec §7.6)."""
+    return await _next_batch(ctx, {"kind": "idle", "timeoutMs": SLEEP_WHEN_IDLE_MS})
+
+
+async def _next_batch(ctx: Any, idle: dict[str, Any]) -> dict[str, Any]:
     events = await ctx.db.query("events").take(BATCH_SIZE)
     if not events:
-        return {"kind": "idle"}
+        return idle
     return {"kind": "work", "batch": {"ids": [event["_id"] for event in events]}}
 
 

@@ -3,34 +3,79 @@
 from __future__ import annotations
 
 import io
+from contextlib import redirect_stdout
+from pathlib import Path
 
 import pytest
 from rich.console import Console
 
+from convex_sim.trace import Conflict, Trace
 from example.demo import main, run_demo
+from example.scenarios import SCENARIOS
+
+
+@pytest.fixture(autouse=True)
+def _wide_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``main`` prints at the terminal's width: wide enough that no line looked for wraps."""
+    monkeypatch.setenv("COLUMNS", "200")
 
 
 def test_a_thousand_events_total_500500() -> None:
     output = io.StringIO()
-    result = run_demo(events=1000, show=3, console=Console(file=output, width=120))
+    result = run_demo(events=1000, console=Console(file=output, width=120))
     assert (result.total, result.count) == (500500, 1000)
     assert result.status == {"kind": "idle"}
-    assert result.executions["worker mutation"] == 100  # batches of 10
+    assert result.executions["process_batch"] == 100  # batches of 10
     text = output.getvalue()
     assert "total 500500, count 1000" in text
-    assert "more executions not shown" in text
+    assert "add_event ×999" in text  # the pings after the first fold into one line
+    assert "loop ×100" in text
+
+
+def test_show_prints_only_the_first_lines_and_says_how_many_it_left_out() -> None:
+    output = io.StringIO()
+    result = run_demo(events=25, show=2, console=Console(file=output, width=100))
+    assert result.story is not None
+    hidden = len(result.story.lines) - 2
+    assert f"… {hidden} more lines not shown (--show)" in output.getvalue()
+    assert "goes idle" not in output.getvalue()
 
 
 def test_the_steps_of_the_loop_are_printed(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--events", "3", "--log-level", "DEBUG"]) == 0
     text = capsys.readouterr().out
-    assert "example:add_event" in text
-    assert "work query (snapshot read)" in text
-    assert "worker mutation" in text
-    assert "status: None → {'kind': 'running'}" in text
-    assert "→ {'kind': 'idle'}" in text
+    assert "add_event (value=1): inserted events; ping: creates worker 'events'" in text
+    assert "work → process_batch → next run at once (debounce)" in text
+    assert "no work, cooling down → next run in 200 ms (poll)" in text
+    assert "confirming read" in text
+    assert "status of 'events': none → running" in text
+    assert "status of 'events': running → idle" in text
     assert "log.debug" in text
     assert "total 6, count 3" in text
+
+
+def test_help_lists_every_scenario(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = capsys.readouterr().out
+    for name in SCENARIOS:
+        assert name in text
+    assert "explore" in text
+
+
+def test_the_demo_saves_its_trace_and_a_picture(tmp_path: Path) -> None:
+    trace_file, picture = tmp_path / "run.jsonl", tmp_path / "run.svg"
+    out = io.StringIO()
+    with redirect_stdout(out):
+        code = main(
+            ["--scenario", "race-going-idle", "--trace-out", str(trace_file), "--svg", str(picture)]
+        )
+    assert code == 0
+    saved = Trace.read_jsonl(trace_file)
+    assert saved.of(Conflict), "the race's conflict is in the saved trace"
+    svg = picture.read_text(encoding="utf-8")
+    assert svg.startswith("<svg")
+    assert "conflict" in svg
 
 
 def test_the_demo_shows_a_race_tests_run_from_its_replay_line(
@@ -104,4 +149,6 @@ def test_leaving_a_stepped_run_early_is_not_a_crash(
     assert main(["--events", "3", "--step"]) == code
     out = capsys.readouterr().out
     assert out.rstrip().endswith(said)
-    assert "total" not in out  # it stopped where it was asked to, before the end
+    assert "t+0.200s" in out  # the second moment was printed after the first Enter
+    assert "goes idle" not in out  # it stopped where it was asked to, before the end
+    assert "total" not in out

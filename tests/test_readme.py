@@ -70,3 +70,18 @@ def test_the_readme_gives_the_step_limit_the_code_has() -> None:
     match = re.search(r"`convex_sim\.settle\.DEFAULT_MAX_STEPS`, ([\d ]+)\)", README)
     assert match, "README does not state the step limit"
     assert int(match.group(1).replace(" ", "")) == DEFAULT_MAX_STEPS
+
+
+def test_the_readme_race_story_is_what_the_demo_prints() -> None:
+    from tests.example.test_golden_stories import render
+
+    match = re.search(r"<!-- race-story -->\n```\n(.*?)\n```", README, flags=re.S)
+    assert match, "README has no race story excerpt"
+    assert match.group(1) in render("race-going-idle")
+
+
+def test_the_readme_lists_every_scenario() -> None:
+    from example.scenarios import SCENARIOS
+
+    for name in SCENARIOS:
+        assert f"| `{name}`" in README, name

@@ -166,3 +166,15 @@ def test_trace_show_refuses_what_is_not_a_trace(tmp_path: Path, capsys: Any) -> 
     other.write_text('{"kind": "nonsense"}\n', encoding="utf-8")
     assert convex_sim_main(["trace", "show", str(other)]) == 2
     assert "not a trace" in capsys.readouterr().err
+
+
+def test_a_stale_loop_run_is_told_as_superseded() -> None:
+    import batch_worker
+
+    run = SCENARIOS["drain"].run(events=1)
+    sim = run.sim
+    sim.run_function(
+        batch_worker.loop.loop, {"name": "events", "generation": 1}, component="batchWorker"
+    )
+    told = _told(sim.trace).splitlines()
+    assert told[-1].endswith("loop (gen 1): superseded (the state is at generation 13): exits")

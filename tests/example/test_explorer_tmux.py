@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from convex_sim.trace import Trace
+
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 DEADLINE_S = 60.0
@@ -49,7 +51,8 @@ def test_the_explorer_starts_steps_and_quits_in_a_real_terminal(tmp_path: Path) 
     terminal = Terminal(f"convex-sim-{tmp_path.name}", "explorer")
     channel = f"explorer-done-{tmp_path.name}"
     command = (
-        f"cd {tmp_path} && {sys.executable} -m example explore --scenario drain --events 3; "
+        f"cd {tmp_path} && {sys.executable} -m example explore --scenario drain --events 3 "
+        f"--trace-out run.jsonl; "
         f"echo explorer-exit=$?; tmux -L convex-sim-{tmp_path.name} wait-for -S {channel}; cat"
     )
     terminal.run("new-session", "-d", "-x", "160", "-y", "50", "-s", "explorer", command)
@@ -65,5 +68,7 @@ def test_the_explorer_starts_steps_and_quits_in_a_real_terminal(tmp_path: Path) 
         assert "explorer closed at event" in screen
         assert "explorer-exit=0" in screen
         assert "Traceback" not in screen
+        saved = Trace.read_jsonl(tmp_path / "run.jsonl")
+        assert f"of {len(saved)}" in screen  # the saved run is the one it stepped through
     finally:
         subprocess.run([*terminal.base, "kill-server"], capture_output=True, check=False)

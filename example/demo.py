@@ -183,7 +183,8 @@ def replay_demo(line: str, *, console: Console | None = None) -> int:
 def _scenario_help() -> str:
     width = max(len(name) for name in SCENARIOS)
     listed = "\n".join(
-        f"  {name.ljust(width)}  {scenario.summary} (default {scenario.default_events} events)"
+        f"  {name.ljust(width)}  {scenario.summary} "
+        f"(default {_plural(scenario.default_events, 'event')})"
         for name, scenario in SCENARIOS.items()
     )
     return (

@@ -20,10 +20,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Static
 
-from convex_sim.story.stepper import Stepper, TableView, View
+from convex_sim.story.stepper import JobView, Stepper, TableView, View
 
 CHANGED = "bold black on yellow"
 TIMELINE_ROWS = 14
+"""Rows the timeline shows before it knows its height (then: as many as fit)."""
+JOB_ROWS = 10
 
 
 class ExplorerApp(App[int]):
@@ -39,7 +41,7 @@ class ExplorerApp(App[int]):
     .pane { border: round $secondary; padding: 0 1; height: auto; }
     #timeline { height: 1fr; }
     #documents-box { height: 1fr; border: round $secondary; }
-    #jobs { max-height: 14; }
+    #jobs { max-height: 15; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n,right", "await_step", "next await"),
@@ -117,10 +119,13 @@ class ExplorerApp(App[int]):
                 style="bold",
             ),
         )
-        self._set("timeline", timeline_table(view))
+        height = self.query_one("#timeline").size.height
+        self._set(
+            "timeline", timeline_table(view, rows=height - 1 if height > 3 else TIMELINE_ROWS)
+        )
         self._set("explanation", Text("\n".join(view.explanation) or "(the simulator itself)"))
         self._set("flight", flight_text(view))
-        self.documents_text = documents_text(view.tables)
+        self.documents_text = documents_text(view.tables, view.job_labels)
         self._set("documents", self.documents_text)
         self._set("jobs", jobs_table(view))
 
@@ -128,7 +133,7 @@ class ExplorerApp(App[int]):
         self.query_one(f"#{name}", Static).update(renderable)
 
 
-def timeline_table(view: View) -> RenderableType:
+def timeline_table(view: View, rows: int = TIMELINE_ROWS) -> RenderableType:
     lanes: list[str] = []
     for _, step in view.timeline:
         if step.lane not in lanes:
@@ -138,7 +143,7 @@ def timeline_table(view: View) -> RenderableType:
     for lane in lanes:
         table.add_column(lane, overflow="ellipsis", no_wrap=True)
     current = view.step
-    for when, step in view.timeline[-TIMELINE_ROWS:]:
+    for when, step in view.timeline[-rows:]:
         cells: list[Any] = [""] * len(lanes)
         label = " ".join(part for part in (step.job_label, step.title, step.varying) if part)
         style = "reverse" if step is current else ("yellow" if step.conflict else "")
@@ -156,7 +161,7 @@ def flight_text(view: View) -> RenderableType:
     return Group(Text(who, style="bold"), *earlier, Text(f"→ {view.event}", style="bold"))
 
 
-def documents_text(tables: list[TableView]) -> Text:
+def documents_text(tables: list[TableView], job_labels: dict[str, str] | None = None) -> Text:
     """Each table's documents, one field per line; what the latest commit changed stands out."""
     text = Text()
     for table in tables:
@@ -171,7 +176,10 @@ def documents_text(tables: list[TableView]) -> Text:
                 if name.startswith("_"):
                     continue
                 text.append("    ")
-                text.append(f"{name}: {_value(value)}", style=CHANGED if name in changed else "")
+                shown = _value(value)
+                if job_labels and str(value) in job_labels:
+                    shown = f"{job_labels[str(value)]} ({shown})"  # a _scheduled_functions id
+                text.append(f"{name}: {shown}", style=CHANGED if name in changed else "")
                 text.append("\n")
     return text
 
@@ -186,12 +194,24 @@ def _value(value: Any) -> str:
     return str(value)
 
 
+def jobs_to_show(jobs: list[JobView]) -> list[JobView]:
+    """The rows still to run (or running) always; then as many of the latest finished as fit."""
+    active = [job for job in jobs if job.state in ("pending", "inProgress")]
+    finished = [job for job in jobs if job not in active]
+    room = max(0, JOB_ROWS - len(active))
+    return sorted([*finished[-room:], *active] if room else active, key=_job_number)
+
+
+def _job_number(job: JobView) -> int:
+    return int(job.label.lstrip("#"))
+
+
 def jobs_table(view: View) -> RenderableType:
     table = Table(expand=True, show_edge=False, box=None, padding=(0, 1))
     for column in ("job", "function", "runs at", "state"):
         table.add_column(column, no_wrap=True)
     styles = {"pending": "cyan", "inProgress": "bold yellow", "failed": "red", "canceled": "dim"}
-    for job in view.jobs[-12:]:
+    for job in jobs_to_show(view.jobs):
         table.add_row(
             job.label, job.function, job.run_at, Text(job.state, style=styles.get(job.state, ""))
         )

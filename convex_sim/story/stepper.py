@@ -75,6 +75,8 @@ class View:
     """``(when, step)`` for every execution attempt started so far."""
     tables: list[TableView]
     jobs: list[JobView]
+    job_labels: dict[str, str]
+    """``_scheduled_functions`` id → its ``#n``, so documents can name the jobs they hold."""
 
 
 class Stepper:
@@ -156,6 +158,7 @@ class Stepper:
             ],
             tables=self._table_views(),
             jobs=self._job_views(),
+            job_labels={row.job: f"#{row.number}" for row in self.world.jobs},
         )
 
     def _awaits(self, step: Step | None) -> list[str]:

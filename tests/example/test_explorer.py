@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from convex_sim.story import build_story, installed_explainers
-from convex_sim.story.explorer import CHANGED, ExplorerApp
+from convex_sim.story.explorer import CHANGED, JOB_ROWS, ExplorerApp, jobs_to_show
 from convex_sim.story.stepper import Stepper
 from convex_sim.trace import Trace
 from example.explore import TABLES
@@ -83,6 +83,29 @@ def test_the_explorer_opens_a_saved_trace(tmp_path: Path) -> None:
             assert app.last_view is not None
             assert app.last_view.clock == "t+60.000s"
             assert "restarts it" in app.last_view.explanation[0]
+            await pilot.press("q")
+
+    asyncio.run(drive())
+
+
+def test_documents_name_the_scheduled_functions_they_hold_and_running_jobs_always_show() -> None:
+    async def drive() -> None:
+        app = _app()
+        async with app.run_test(size=SIZE) as pilot:
+            for _ in range(8):
+                await pilot.press("m")  # well into the cooldown polls: many finished runs
+            view = app.last_view
+            assert view is not None
+            running = [job for job in view.jobs if job.state in ("pending", "inProgress")]
+            assert running
+            assert len(view.jobs) > JOB_ROWS
+            shown = jobs_to_show(view.jobs)
+            assert len(shown) == JOB_ROWS
+            assert all(job in shown for job in running)
+            text = app.documents_text.plain
+            for job in running:
+                if job.function == "loop" and job.state == "pending":
+                    assert f"runnerId: {job.label} (" in text
             await pilot.press("q")
 
     asyncio.run(drive())

@@ -18,6 +18,7 @@ from convex_sim.story.model import Explainer, Explanation, Line, Step
 from convex_sim.story.world import SCHEDULED_FUNCTIONS, World
 from convex_sim.trace import DocumentRead, DocumentWritten, TraceEvent
 
+NO_WRITES = "no writes"
 _VERBS = {"insert": "inserted", "patch": "patched", "replace": "replaced", "delete": "deleted"}
 
 
@@ -97,8 +98,11 @@ def _step(record: ExecutionRecord, world: World, explainers: list[Explainer]) ->
     started = record.started
     generic = describe_generically(record, world, own_only=explanation is not None)
     if explanation is None:
+        returned = record.results.get(record.execution)
+        if returned is not None and record.failure is None:
+            generic = f"{generic} → returned {_plain(returned)}"
         explanation = Explanation(says=generic, varying=args_text(started.args))
-    elif not explanation.covers_own_writes and generic and generic != "read only":
+    elif not explanation.covers_own_writes and generic and generic != NO_WRITES:
         explanation = Explanation(
             says=f"{generic}; {explanation.says}",
             varying=explanation.varying,
@@ -149,7 +153,7 @@ def describe_generically(record: ExecutionRecord, world: World, *, own_only: boo
         for job in record.effective_cancels():
             parts.append(f"canceled {world.jobs.label(job)}")
     if not parts:
-        return "read only" if record.failure is None else ""
+        return NO_WRITES if record.failure is None else ""
     return "; ".join(parts)
 
 

@@ -147,6 +147,7 @@ def test_any_apps_trace_is_told_generically(tmp_path: Path, capsys: Any) -> None
     assert convex_sim_main(["trace", "show", str(path), "--width", "120"]) == 0
     out = capsys.readouterr().out
     assert "called add_and_call_failing" in out
+    assert "→ returned caught" in out  # what the function returned, when no explainer knows it
     assert "inserted 2 in items" not in out  # the nested call that raised wrote nothing
     assert "scheduled" not in out
     assert "0 OCC conflicts" in out

@@ -26,6 +26,8 @@ CHANGED = "bold black on yellow"
 TIMELINE_ROWS = 14
 """Rows the timeline shows before it knows its height (then: as many as fit)."""
 JOB_ROWS = 10
+DOCUMENTS_PER_TABLE = 12
+"""A table with more documents shows the ones the latest commit changed, then the newest."""
 
 
 class ExplorerApp(App[int]):
@@ -168,7 +170,8 @@ def documents_text(tables: list[TableView], job_labels: dict[str, str] | None = 
         text.append(f"{table.label}\n", style="bold underline")
         if not table.documents:
             text.append("  (empty)\n", style="dim")
-        for document in table.documents:
+        shown = documents_to_show(table)
+        for document in shown:
             doc_id = str(document.get("_id"))
             changed = table.changed.get(doc_id, set())
             text.append(f"  {_value(doc_id)}\n", style="dim")
@@ -176,12 +179,25 @@ def documents_text(tables: list[TableView], job_labels: dict[str, str] | None = 
                 if name.startswith("_"):
                     continue
                 text.append("    ")
-                shown = _value(value)
+                display = _value(value)
                 if job_labels and str(value) in job_labels:
-                    shown = f"{job_labels[str(value)]} ({shown})"  # a _scheduled_functions id
-                text.append(f"{name}: {shown}", style=CHANGED if name in changed else "")
+                    display = f"{job_labels[str(value)]} ({display})"  # a _scheduled_functions id
+                text.append(f"{name}: {display}", style=CHANGED if name in changed else "")
                 text.append("\n")
+        if len(shown) < len(table.documents):
+            text.append(f"  … {len(table.documents) - len(shown)} more\n", style="dim")
     return text
+
+
+def documents_to_show(table: TableView) -> list[dict[str, Any]]:
+    documents = table.documents
+    if len(documents) <= DOCUMENTS_PER_TABLE:
+        return documents
+    changed = [doc for doc in documents if str(doc.get("_id")) in table.changed]
+    rest = [doc for doc in documents if str(doc.get("_id")) not in table.changed]
+    room = max(0, DOCUMENTS_PER_TABLE - len(changed))
+    chosen = {id(doc) for doc in [*changed, *(rest[-room:] if room else [])]}
+    return [doc for doc in documents if id(doc) in chosen]
 
 
 def _value(value: Any) -> str:

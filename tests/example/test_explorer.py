@@ -109,3 +109,17 @@ def test_documents_name_the_scheduled_functions_they_hold_and_running_jobs_alway
             await pilot.press("q")
 
     asyncio.run(drive())
+
+
+def test_a_big_table_shows_what_just_changed_and_says_how_many_it_left_out() -> None:
+    from convex_sim.story.explorer import DOCUMENTS_PER_TABLE, documents_text
+
+    trace = SCENARIOS["drain"].run(events=40).sim.trace
+    stepper = Stepper(build_story(trace, installed_explainers()), [("", "events")])
+    while len(stepper.view().tables[0].documents) < 40:
+        assert stepper.forward_execution()
+    table = stepper.view().tables[0]
+    text = documents_text([table]).plain
+    assert f"… {40 - DOCUMENTS_PER_TABLE} more" in text
+    newest = table.documents[-1]
+    assert f"value: {int(newest['value'])}\n" in text  # the one the latest commit inserted

@@ -2,10 +2,12 @@
 
 Each scenario builds a fresh simulator, drives it, and returns it with its
 trace complete; the same name and seed always give the same trace. The race
-scenarios start two executions at one instant and need an interleaving in
-which they really collide: they try the schedules ``seed``, ``seed + 1``, …
-(each a seeded order of the racing executions' database calls) and keep the
-first that shows the conflict, so the story has one to tell.
+scenarios (spec §11's no-lost-wakeup and ping-against-stop races) start two
+executions at one instant and need an interleaving in which they really
+collide: they try the schedules ``seed``, ``seed + 1``, … (each a seeded
+order of the racing executions' database calls), each on a fresh simulator,
+and carry on with the first that shows the conflict, so the story has one to
+tell.
 """
 
 from __future__ import annotations
@@ -14,14 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-import batch_worker
 from convex_sim import Simulator
-from convex_sim.execution_records import ExecutionRecord, executions
+from convex_sim.execution_records import executions
 from example import example
 from example.definition import make_app
-from example.example import WORKER_NAME
+from example.peek import COMPONENT, run_until_going_idle
 
-COMPONENT: Final = "batchWorker"
+__all__ = ["COMPONENT", "SCENARIOS", "Run", "Scenario"]
 SCHEDULES_TRIED: Final = 200
 """How many interleavings a race scenario tries before it gives up looking for a conflict."""
 
@@ -41,18 +42,25 @@ class Run:
 class Scenario:
     name: str
     summary: str
-    drive: Callable[[Simulator, int, int], int | None]
-    """``(sim, events, seed)`` → the race's schedule, if it has one."""
+    drive: Callable[[Simulator, int], None]
+    """``(sim, events)``: the whole run; for a race, what happens after the race."""
     default_events: int = 25
+    race: Callable[[Simulator, int, int], bool] | None = None
+    """``(sim, events, schedule)``: set up and run the race; True when it showed the conflict."""
 
     def run(self, *, seed: int = 0, events: int | None = None, log_level: str | None = None) -> Run:
-        sim = Simulator(make_app(log_level), seed=seed)
         count = self.default_events if events is None else events
-        schedule = self.drive(sim, count, seed)
-        return Run(sim=sim, scenario=self.name, seed=seed, schedule=schedule)
-
-
-# -- helpers --------------------------------------------------------------------------------
+        if self.race is None:
+            sim = Simulator(make_app(log_level), seed=seed)
+            self.drive(sim, count)
+            return Run(sim=sim, scenario=self.name, seed=seed)
+        for schedule in range(seed, seed + SCHEDULES_TRIED):
+            sim = Simulator(make_app(log_level), seed=seed)
+            if self.race(sim, count, schedule):
+                self.drive(sim, count)
+                return Run(sim=sim, scenario=self.name, seed=seed, schedule=schedule)
+        last = seed + SCHEDULES_TRIED - 1
+        raise RuntimeError(f"{self.name}: no schedule in {seed}..{last} shows the race")
 
 
 def _add(sim: Simulator, values: range, **extra: Any) -> None:
@@ -60,79 +68,28 @@ def _add(sim: Simulator, values: range, **extra: Any) -> None:
         sim.mutation(example.add_event, {"value": value, **extra})
 
 
-def _worker(sim: Simulator) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    async def read(db: Any) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-        worker = (
-            await db.query("workers")
-            .with_index("name", lambda q: q.eq("name", WORKER_NAME))
-            .unique()
-        )
-        state = None if worker is None else await db.get(worker["stateId"])
-        return worker, state
-
-    found: tuple[dict[str, Any] | None, dict[str, Any] | None] = sim.peek(read, component=COMPONENT)
-    return found
-
-
-def _events_left(sim: Simulator) -> int:
-    async def read(db: Any) -> int:
-        return len(await db.query("events").collect())
-
-    count: int = sim.peek(read)
-    return count
-
-
-def _until_next_run_goes_idle(sim: Simulator) -> float:
-    """Run loop iterations until the next one will be the cooled-down, going-idle one."""
-    while True:
-        due_ms = sim.next_due_ms()
-        worker, state = _worker(sim)
-        if due_ms is None or worker is None or state is None:
-            raise RuntimeError("the worker stopped before its going-idle run")
-        cooled_at = state["lastWorkTs"] + batch_worker.DEFAULT_COOLDOWN_MS
-        if state["lastWorkTs"] > 0 and due_ms >= cooled_at and not _events_left(sim):
-            return due_ms
-        sim.advance(due_ms - sim.now)
-
-
-def _loop_conflicted(records: list[ExecutionRecord], table: str) -> bool:
-    return any(
-        record.conflict is not None
-        and record.conflict.table == table
-        and record.function.endswith("/loop:loop")
-        for record in records
-    )
-
-
-def _first_schedule(seed: int, attempt: Callable[[int], bool]) -> int:
-    for schedule in range(seed, seed + SCHEDULES_TRIED):
-        if attempt(schedule):
-            return schedule
-    raise RuntimeError(f"no schedule in {seed}..{seed + SCHEDULES_TRIED - 1} shows the race")
-
-
 # -- the scenarios ----------------------------------------------------------------------------
 
 
-def _drain(sim: Simulator, events: int, seed: int) -> None:
+def _drain(sim: Simulator, events: int) -> None:
     _add(sim, range(1, events + 1))
     sim.finish_all_scheduled_functions()
 
 
-def _burst_during_cooldown(sim: Simulator, events: int, seed: int) -> None:
+def _burst_during_cooldown(sim: Simulator, events: int) -> None:
     _add(sim, range(1, events + 1))
     sim.advance(1_000)  # drained at once; the loop is polling through its cooldown
     _add(sim, range(events + 1, 2 * events + 1))
     sim.finish_all_scheduled_functions()
 
 
-def _throw_once(sim: Simulator, events: int, seed: int) -> None:
+def _throw_once(sim: Simulator, events: int) -> None:
     sim.faults.fail_next(example.process_batch, message="the worker mutation failed once")
     _add(sim, range(1, events + 1))
     sim.finish_all_scheduled_functions()
 
 
-def _stop_start(sim: Simulator, events: int, seed: int) -> None:
+def _stop_start(sim: Simulator, events: int) -> None:
     _add(sim, range(1, events + 1))
     sim.advance(500)
     sim.mutation(example.stop_worker, {})
@@ -142,7 +99,7 @@ def _stop_start(sim: Simulator, events: int, seed: int) -> None:
     sim.finish_all_scheduled_functions()
 
 
-def _sleep_and_wake(sim: Simulator, events: int, seed: int) -> None:
+def _sleep_and_wake(sim: Simulator, events: int) -> None:
     _add(sim, range(1, events + 1), sleep_when_idle=True)
     sim.advance(10_000)  # drained, cooled down, asleep for 30 s
     _add(sim, range(events + 1, events + 2), sleep_when_idle=True)
@@ -150,41 +107,39 @@ def _sleep_and_wake(sim: Simulator, events: int, seed: int) -> None:
     sim.mutation(example.stop_worker, {})  # a sleeper never settles on its own
 
 
-def _race_going_idle(sim: Simulator, events: int, seed: int) -> int:
-    def attempt(schedule: int, target: Simulator) -> bool:
-        _add(target, range(1, events + 1))
-        due_ms = _until_next_run_goes_idle(target)
-        race_from = len(target.trace)
-        target.submit(example.add_event, {"value": events + 1}, at_ms=due_ms)
-        target.advance(due_ms - target.now, schedule=schedule)
-        return _loop_conflicted(executions(target.trace, race_from), "events")
-
-    schedule = _first_schedule(seed, lambda s: attempt(s, Simulator(make_app(), seed=seed)))
-    attempt(schedule, sim)
-    sim.finish_all_scheduled_functions()
-    return schedule
-
-
-def _idle_worker(sim: Simulator, events: int) -> None:
+def _race_going_idle(sim: Simulator, events: int, schedule: int) -> bool:
+    """The going-idle run against one insert-and-ping: does the loop's confirming read
+    (of ``events``) conflict?"""
     _add(sim, range(1, events + 1))
+    due_ms = run_until_going_idle(sim)
+    race_from = len(sim.trace)
+    sim.submit(example.add_event, {"value": events + 1}, at_ms=due_ms)
+    sim.advance(due_ms - sim.now, schedule=schedule)
+    return any(
+        record.conflict is not None
+        and record.conflict.table == "events"
+        and record.function.endswith("/loop:loop")
+        for record in executions(sim.trace, race_from)
+    )
+
+
+def _ping_vs_stop(sim: Simulator, events: int, schedule: int) -> bool:
+    """An insert-and-ping against stop, the worker idle: does either conflict?"""
+    _drain(sim, events)
+    race_from = len(sim.trace)
+    calls: list[Any] = [(example.add_event, {"value": events + 1}), (example.stop_worker, {})]
+    sim.concurrently(calls, schedule=schedule)
+    return any(record.conflict is not None for record in executions(sim.trace, race_from))
+
+
+def _after_the_race(sim: Simulator, events: int) -> None:
     sim.finish_all_scheduled_functions()
 
 
-def _ping_vs_stop(sim: Simulator, events: int, seed: int) -> int:
-    calls: list[Any] = [(example.add_event, {"value": events + 1}), (example.stop_worker, {})]
-
-    def attempt(schedule: int, target: Simulator) -> bool:
-        _idle_worker(target, events)
-        race_from = len(target.trace)
-        target.concurrently(calls, schedule=schedule)
-        return any(record.conflict is not None for record in executions(target.trace, race_from))
-
-    schedule = _first_schedule(seed, lambda s: attempt(s, Simulator(make_app(), seed=seed)))
-    attempt(schedule, sim)
+def _start_after_the_race(sim: Simulator, events: int) -> None:
     sim.advance(5_000)
     sim.mutation(example.start_worker, {})
     sim.finish_all_scheduled_functions()
-    return schedule
 
 
 SCENARIOS: Final = {
@@ -218,14 +173,16 @@ SCENARIOS: Final = {
         Scenario(
             "race-going-idle",
             "an insert-and-ping races the going-idle run: the confirming read conflicts",
-            _race_going_idle,
+            _after_the_race,
             default_events=1,
+            race=_race_going_idle,
         ),
         Scenario(
             "ping-vs-stop",
             "an insert-and-ping races stop on an idle worker: one of them retries",
-            _ping_vs_stop,
+            _start_after_the_race,
             default_events=1,
+            race=_ping_vs_stop,
         ),
     )
 }

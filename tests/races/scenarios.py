@@ -24,12 +24,12 @@ from convex_sim.executor import Interleave, ScheduleSpec
 from convex_sim.testing import ExecutionRecord, executions
 from example import example, make_app
 from example.example import WORKER_NAME
+from example.peek import run_until_going_idle
 from tests.races.views import (
     COMPONENT,
     LOOP,
     WorkerView,
     events_left,
-    next_run_goes_idle,
     ping_loop_conflicts,
     worker_view,
 )
@@ -140,24 +140,11 @@ def _spun(sim: Simulator, race_from: int, spin: SchedulerDidNotSettleError) -> O
     )
 
 
-def _drain_until_going_idle(sim: Simulator) -> None:
-    """Run loop iterations until the next one, after the event, will go idle."""
-    while True:
-        goes_idle = next_run_goes_idle(sim)
-        assert goes_idle is not None, "the worker went idle before the race"
-        due_ms = sim.next_due_ms()
-        assert due_ms is not None
-        state = worker_view(sim).state
-        if goes_idle and state is not None and state["lastWorkTs"] > 0:
-            return
-        sim.advance(due_ms - sim.now, schedule=0)
-
-
 def going_idle_vs_insert(schedule: ScheduleSpec, interleave: Interleave = "operations") -> Outcome:
     """§11 no lost wakeup: the going-idle iteration against one insert-and-ping."""
     sim = _sim()
     sim.mutation(example.add_event, {"value": 1})
-    _drain_until_going_idle(sim)
+    run_until_going_idle(sim, schedule=0)
     race_from = len(sim.trace)
     _race_at_next_due(sim, [(example.add_event, {"value": 2})], schedule, interleave)
     return _outcome(sim, race_from)

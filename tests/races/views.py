@@ -11,12 +11,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
-import batch_worker
 from convex_sim import Simulator
 from convex_sim.testing import ExecutionRecord
 from convex_sim.trace import Conflict
-from example.example import WORKER_NAME
+from example.peek import events_left, next_run_goes_idle, worker_documents
 from tests.batch_worker.support import COMPONENT, LOOP, LOOP_ROW_NAME, Document
+
+__all__ = ["events_left", "next_run_goes_idle"]  # re-exported for the race tests
 
 ADD_EVENT: Final = "example:add_event"
 STOP: Final = "example:stop_worker"
@@ -67,37 +68,9 @@ class WorkerView:
 
 
 def worker_view(sim: Simulator) -> WorkerView:
-    async def read(db: Any) -> tuple[Document | None, Document | None]:
-        worker = (
-            await db.query("workers")
-            .with_index("name", lambda q: q.eq("name", WORKER_NAME))
-            .unique()
-        )
-        state = None if worker is None else await db.get(worker["stateId"])
-        return worker, state
-
-    worker, state = sim.peek(read, component=COMPONENT)
+    worker, state = worker_documents(sim)
     jobs = {str(row["_id"]): row for row in sim.scheduled_functions(component=COMPONENT)}
     return WorkerView(worker, state, jobs)
-
-
-def next_run_goes_idle(sim: Simulator) -> bool | None:
-    """Whether the next loop run will find nothing to do after its cooldown and go idle
-    (§7.6-7.9); None when no run is coming (the worker is not running)."""
-    view = worker_view(sim)
-    due_ms = sim.next_due_ms()
-    if view.status != "running" or view.state is None or due_ms is None:
-        return None
-    cooled_at = view.state["lastWorkTs"] + batch_worker.DEFAULT_COOLDOWN_MS
-    return due_ms >= cooled_at and not events_left(sim)
-
-
-def events_left(sim: Simulator) -> int:
-    async def read(db: Any) -> int:
-        return len(await db.query("events").collect())
-
-    count: int = sim.peek(read)
-    return count
 
 
 def wrote_table(record: ExecutionRecord, table: str) -> bool:

@@ -14,9 +14,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from batch_worker.shared import DEFAULT_COOLDOWN_MS, RUNNING_THRESHOLD_MS
+from batch_worker.shared import (
+    DEFAULT_COOLDOWN_MS,
+    DEFAULT_POLL_INTERVAL_MS,
+    RUNNING_THRESHOLD_MS,
+)
 from convex_sim.execution_records import ExecutionRecord
-from convex_sim.story.build import short_name
+from convex_sim.story.build import plain_value, short_name
 from convex_sim.story.model import Explanation
 from convex_sim.story.world import World
 from convex_sim.trace import ExecutionStarted, FunctionScheduled
@@ -67,18 +71,16 @@ explainer = BatchWorkerExplainer()
 def _value_args(args: Any) -> str:
     if not isinstance(args, dict):
         return ""
-    return ", ".join(f"{key}={_number(value)}" for key, value in args.items() if key != "config")
-
-
-def _number(value: Any) -> str:
-    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+    return ", ".join(
+        f"{key}={plain_value(value)}" for key, value in args.items() if key != "config"
+    )
 
 
 def _ms(value: float) -> str:
     """``200 ms``, ``30 s``: how the spec's defaults are usually said."""
     if value >= 1000:
         return f"{value / 1000:g} s"
-    return f"{_number(float(value))} ms"
+    return f"{plain_value(float(value))} ms"
 
 
 class _Reading:
@@ -125,12 +127,14 @@ class _Reading:
 
     # -- what it scheduled -------------------------------------------------------------
 
+    # What a nested call that raised (and was caught) scheduled or canceled never happened.
+
     def scheduled(self, name: str) -> list[FunctionScheduled]:
-        return [item for item in self.record.scheduled if _is(item.function, name)]
+        return [item for item in self.record.effective_schedules() if _is(item.function, name)]
 
     def canceled(self, name: str) -> list[str]:
         found = []
-        for job in self.record.canceled:
+        for job in self.record.effective_cancels():
             row = self.world.jobs.get(job)
             if row is not None and _is(row.function, name):
                 found.append(self.world.jobs.label(job))
@@ -140,13 +144,15 @@ class _Reading:
         """``#3 `` (with its space) once committed; an attempt that did not commit has none."""
         return f"{self.world.jobs.label(scheduled.job)} " if self.record.committed else ""
 
+    def _when(self, run: FunctionScheduled) -> str:
+        delay = run.run_at_ms - self.record.started.time_ms
+        return "at once" if delay <= 0 else f"in {_ms(delay)}"
+
     def next_run(self, why: str) -> str:
         runs = self.scheduled(_LOOP)
         if not runs:
             return ""
-        delay = runs[-1].run_at_ms - self.record.started.time_ms
-        when = "at once" if delay <= 0 else f"in {_ms(delay)}"
-        return f" → next run {when}{why}"
+        return f" → next run {self._when(runs[-1])}{why}"
 
     def monitor_moves(self) -> list[str]:
         said: list[str] = []
@@ -212,8 +218,8 @@ class _Reading:
         says = "cooled down; confirming read (a normal read): no work"
         timeout = result.get("timeoutMs") if result.get("kind") == "idle" else None
         if timeout is not None:
-            status = (self.status_change() or ("",))[0]
-            if "idle" in status or (worker is not None and worker["status"]["kind"] == "idle"):
+            poll = result.get("pollIntervalMs") or DEFAULT_POLL_INTERVAL_MS
+            if timeout > RUNNING_THRESHOLD_MS and timeout > poll:  # the loop's own rule (§7.6)
                 says += f" → sleeps as idle for {_ms(timeout)} (timeoutMs; a ping wakes it)"
             else:
                 says += f" → timeoutMs {_ms(timeout)} is short: keeps running" + self.next_run("")
@@ -305,7 +311,7 @@ class _Reading:
         }
         return [
             item
-            for item in self.record.scheduled
+            for item in self.record.effective_schedules()
             if item.execution in inside and _is(item.function, _LOOP)
         ]
 
@@ -318,6 +324,4 @@ class _Reading:
         if not scheduled:
             return ""
         run = scheduled[-1]
-        delay = run.run_at_ms - self.record.started.time_ms
-        when = "at once" if delay <= 0 else f"in {_ms(delay)}"
-        return f", loop run {self._label(run)}{when}"
+        return f", loop run {self._label(run)}{self._when(run)}"

@@ -74,8 +74,8 @@ class CreationTimes:
 
 
 Observer = Callable[[str, str, str, Any], None]
-"""``(operation, table, detail, document)``: the document is the written one, or None."""
-"""Told ``(operation, table, detail)`` after each database call, for the trace."""
+"""Told ``(operation, table, detail, document)`` after each database call, for the trace;
+``document`` is the version a write staged (None for reads and deletes)."""
 
 
 @dataclass
@@ -98,9 +98,7 @@ class DbSession:
     """Ids this session already resolved: an id often comes back (``get`` then ``delete``),
     and what it names cannot change (its table number and the table's name are fixed)."""
 
-    def observe(
-        self, operation: str, table: str, detail: str = "", document: Any = None
-    ) -> None:
+    def observe(self, operation: str, table: str, detail: str = "", document: Any = None) -> None:
         if self.observer is not None:
             self.observer(operation, table, detail, document)
 

@@ -43,9 +43,7 @@ class ExecutionRecord:
     calls: list[ExecutionStarted] = field(default_factory=list)
     writes: list[DocumentWritten] = field(default_factory=list)
     scheduled: list[FunctionScheduled] = field(default_factory=list)
-    canceled: list[str] = field(default_factory=list)
     cancels: list[JobCanceled] = field(default_factory=list)
-    """The cancel events behind ``canceled`` (they say which nested call canceled)."""
     logs: list[LogLine] = field(default_factory=list)
     faults: list[FaultInjected] = field(default_factory=list)
     commit: Committed | None = None
@@ -69,6 +67,11 @@ class ExecutionRecord:
     @property
     def args(self) -> Any:
         return self.started.args
+
+    @property
+    def canceled(self) -> list[str]:
+        """The jobs it canceled (its nested calls too), in order."""
+        return [event.job for event in self.cancels]
 
     @property
     def committed(self) -> bool:
@@ -140,7 +143,6 @@ def executions(trace: Sequence[TraceEvent], since: int = 0) -> list[ExecutionRec
         elif isinstance(event, FunctionScheduled):
             found.scheduled.append(event)
         elif isinstance(event, JobCanceled):
-            found.canceled.append(event.job)
             found.cancels.append(event)
         elif isinstance(event, LogLine):
             found.logs.append(event)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from importlib.metadata import entry_points
 
-from convex_sim.story.build import Story, build_story, fold, short_name
+from convex_sim.story.build import Story, build_story, fold, plain_value, short_name
 from convex_sim.story.model import Explainer, Explanation, Line, Step
 from convex_sim.story.render import line_text, moments, story_table
 from convex_sim.story.world import JobBook, JobRow, World
@@ -44,6 +44,7 @@ __all__ = [
     "installed_explainers",
     "line_text",
     "moments",
+    "plain_value",
     "short_name",
     "story_table",
 ]

@@ -73,12 +73,13 @@ def short_name(function: str) -> str:
 def args_text(args: Any, limit: int = 48) -> str:
     if not isinstance(args, dict) or not args:
         return ""
-    parts = [f"{key}={_plain(value)}" for key, value in args.items()]
+    parts = [f"{key}={plain_value(value)}" for key, value in args.items()]
     text = ", ".join(parts)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _plain(value: Any) -> str:
+def plain_value(value: Any) -> str:
+    """A value as a line of the story writes it: ``2`` for 2.0, a handle by its function."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, str) and value.startswith("function://"):
@@ -100,7 +101,7 @@ def _step(record: ExecutionRecord, world: World, explainers: list[Explainer]) ->
     if explanation is None:
         returned = record.results.get(record.execution)
         if returned is not None and record.failure is None:
-            generic = f"{generic} → returned {_plain(returned)}"
+            generic = f"{generic} → returned {plain_value(returned)}"
         explanation = Explanation(says=generic, varying=args_text(started.args))
     elif not explanation.covers_own_writes and generic and generic != NO_WRITES:
         explanation = Explanation(
@@ -223,7 +224,7 @@ def _write_text(write: DocumentWritten, record: ExecutionRecord, world: World) -
     changed = [
         name for name in after if not name.startswith("_") and before.get(name) != after[name]
     ]
-    fields = ", ".join(f"{name} → {_plain(after[name])}" for name in changed)
+    fields = ", ".join(f"{name} → {plain_value(after[name])}" for name in changed)
     return f"{verb} {write.table} ({fields or 'no change'})"
 
 
@@ -231,4 +232,4 @@ def _document_text(value: Any) -> str:
     if not isinstance(value, dict):
         return "a document"
     fields = {key: item for key, item in value.items() if not key.startswith("_")}
-    return "{" + ", ".join(f"{key}: {_plain(item)}" for key, item in fields.items()) + "}"
+    return "{" + ", ".join(f"{key}: {plain_value(item)}" for key, item in fields.items()) + "}"

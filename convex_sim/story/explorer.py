@@ -20,6 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Static
 
+from convex_sim.story.build import plain_value
 from convex_sim.story.stepper import JobView, Stepper, TableView, View
 
 CHANGED = "bold black on yellow"
@@ -201,13 +202,12 @@ def documents_to_show(table: TableView) -> list[dict[str, Any]]:
 
 
 def _value(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    """Ids shortened and dicts without quotes, so a document fits the pane."""
     if isinstance(value, str) and len(value) > 12:
         return value[:8] + "…"
     if isinstance(value, dict):
         return "{" + ", ".join(f"{key}: {_value(item)}" for key, item in value.items()) + "}"
-    return str(value)
+    return plain_value(value)
 
 
 def jobs_to_show(jobs: list[JobView]) -> list[JobView]:

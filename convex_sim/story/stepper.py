@@ -8,9 +8,11 @@ live run or a saved trace: both are only a list of events.
 
 from __future__ import annotations
 
+import bisect
+import math
 from dataclasses import dataclass
-from typing import Any
 
+from convex_sim.errors import short_repr
 from convex_sim.story.build import Story, args_text, short_name
 from convex_sim.story.model import Line, Step
 from convex_sim.story.render import line_text
@@ -172,13 +174,9 @@ class Stepper:
         return [self.describe(event) for event in mine[-AWAITS_SHOWN:]]
 
     def _latest_commit(self) -> int | None:
-        for seq in range(self.position, -1, -1):
-            event = self.events[seq]
-            if isinstance(event, Committed):
-                record = self.world.owner.get(event.execution)
-                if record is not None and record.commit is event:
-                    return record.execution
-        return None
+        """The execution whose commit is the latest at or before the cursor."""
+        at = bisect.bisect_right(self.world.commits, (self.position, math.inf))
+        return self.world.commits[at - 1][1] if at else None
 
     def _table_views(self) -> list[TableView]:
         latest = self._latest_commit()
@@ -238,7 +236,7 @@ class Stepper:
         if isinstance(event, Retried):
             return f"retries as attempt {event.attempt} after {event.backoff_ms:g} ms"
         if isinstance(event, Finished):
-            return f"returns {_short(event.result)}"
+            return f"returns {short_repr(event.result)}"
         if isinstance(event, Failed):
             return f"raises {event.error}: {event.message}"
         if isinstance(event, JobStateChanged):
@@ -250,8 +248,3 @@ class Stepper:
         if isinstance(event, FaultInjected):
             return f"fault injected: {event.fault} {event.detail}"
         return event.kind
-
-
-def _short(value: Any, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -72,7 +72,8 @@ class JobBook:
         row = self.get(job)
         return "#?" if row is None else f"#{row.number}"
 
-    def _enter(self, job: Any, seq: int, state: str) -> None:
+    def enter(self, job: Any, seq: int, state: str) -> None:
+        """Note that ``job`` entered ``state`` at event ``seq`` (a repeat is no change)."""
         row = self.get(job)
         if row is not None and (not row.states or row.states[-1][1] != state):
             row.states.append((seq, state))
@@ -91,6 +92,8 @@ class World:
         self.started: dict[int, ExecutionStarted] = {}
         self._history: dict[tuple[str, str], dict[str, list[tuple[int, Document | None]]]] = {}
         self._commit_seq: dict[int, int] = {}
+        self.commits: list[tuple[int, int]] = []
+        """``(seq, execution)`` of every commit that took effect, in order."""
         for record in self.records:
             self.owner[record.execution] = record
             self.started[record.execution] = record.started
@@ -110,12 +113,13 @@ class World:
                     self._apply(record, event.seq)
             elif isinstance(event, ExecutionStarted) and event.job is not None:
                 if event.parent is None:
-                    self.jobs._enter(event.job, event.seq, "inProgress")
+                    self.jobs.enter(event.job, event.seq, "inProgress")
             elif isinstance(event, JobStateChanged):
-                self.jobs._enter(event.job, event.seq, event.state)
+                self.jobs.enter(event.job, event.seq, event.state)
 
     def _apply(self, record: ExecutionRecord, seq: int) -> None:
         self._commit_seq[record.execution] = seq
+        self.commits.append((seq, record.execution))
         for write in record.effective_writes():
             component = self.started[write.execution].component
             versions = self._history.setdefault((component, write.table), {})
@@ -132,7 +136,7 @@ class World:
             self.jobs.rows[row.job] = row
             row.states.append((seq, "pending"))
         for job in record.effective_cancels():
-            self.jobs._enter(job, seq, "canceled")
+            self.jobs.enter(job, seq, "canceled")
 
     # -- asking -------------------------------------------------------------------------
 

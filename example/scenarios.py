@@ -8,6 +8,8 @@ collide: they try the schedules ``seed``, ``seed + 1``, … (each a seeded
 order of the racing executions' database calls), each on a fresh simulator,
 and carry on with the first that shows the conflict, so the story has one to
 tell.
+
+They drive the example app of batch-worker-spec.md §10 through §5–§8.
 """
 
 from __future__ import annotations

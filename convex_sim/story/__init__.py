@@ -7,6 +7,10 @@ explainers that installed packages register under the
 ``convex_sim.explainers`` entry point group (the batch worker registers
 one), so ``python -m convex_sim trace show`` tells any app's run in its
 components' own terms.
+
+Reads design.md's ``sim.trace`` (every event so far) and nothing else; the
+commands are design.md's ``python -m convex_sim trace show FILE`` and
+``python -m example --scenario NAME`` / ``explore``.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ Why derive it from the trace alone: the same story must come out of a live
 run, a run saved with ``--trace-out`` and read back, and any user's app; so
 nothing is printed by the component, and every fact on a line comes from an
 event or a document the trace recorded.
+
+The steps are design.md's trace (``sim.trace``) regrouped by
+``convex_sim.execution_records``.
 """
 
 from __future__ import annotations

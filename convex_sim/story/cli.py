@@ -1,4 +1,7 @@
-"""``python -m convex_sim trace show|explore FILE``: a saved trace, told or stepped through."""
+"""``python -m convex_sim trace show|explore FILE``: a saved trace, told or stepped through.
+
+Design.md names ``trace show FILE``; ``trace explore FILE`` opens the same stepper.
+"""
 
 from __future__ import annotations
 

@@ -6,6 +6,8 @@ and its current await, the documents (fields the latest commit changed are
 highlighted), the ``_scheduled_functions`` rows, and why the current
 execution did what it did. Keys step one await, one execution, one moment of
 virtual time, or back; ``q`` quits. Needs the ``explore`` extra (Textual).
+
+It is design.md's ``python -m example explore`` (and ``trace explore``).
 """
 
 from __future__ import annotations

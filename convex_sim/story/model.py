@@ -6,6 +6,8 @@ batch worker's says "no work, cooling down → poll in 200 ms"). Explainers are
 found through the ``convex_sim.explainers`` entry point group, so a saved
 trace of any app is told in the terms of every component installed; what no
 explainer claims is told generically (what it wrote, called and scheduled).
+
+The explainer hook is what design.md's ``trace show FILE`` needs to tell any app.
 """
 
 from __future__ import annotations

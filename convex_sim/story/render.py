@@ -3,6 +3,8 @@
 A grid keeps the three columns (time, lane, what happened) aligned when a
 long explanation wraps, so a story stays readable at 100 columns; the same
 renderable goes to the terminal, to a golden file, and to an SVG.
+
+It is the printed form of design.md's ``python -m example`` and ``trace show``.
 """
 
 from __future__ import annotations

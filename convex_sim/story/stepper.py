@@ -4,6 +4,8 @@ The explorer's keys move this cursor (one await, one execution, one moment,
 back); its panes draw :meth:`Stepper.view`. Keeping the model apart from the
 terminal UI lets tests step it directly, and lets the same stepper open a
 live run or a saved trace: both are only a list of events.
+
+It is the model behind design.md's ``python -m example explore``.
 """
 
 from __future__ import annotations

@@ -11,6 +11,9 @@ Scheduled functions get their own book (:class:`JobBook`): each row's number
 in the story (``#3``), its function and time, and every state it passed
 through (pending, inProgress, success, failed, canceled), with the event at
 which it did.
+
+It rebuilds state from design.md's trace events, applying writes only at
+their commit, as the backend's transactions do (convex-semantics.md §4).
 """
 
 from __future__ import annotations

@@ -90,6 +90,30 @@ class Logger:
             self._ctx.log.info(json.dumps(record, sort_keys=False))
 
 
+class RecordingLogger(Logger):
+    """A logger that keeps what it is told instead of printing it (0.3.6's mock logger).
+
+    Pass it where a helper takes ``log`` (``lib.start_worker``, ``lib.wake``,
+    the monitor's ``check``) to assert on the lines a call produces without a
+    trace. ``entries`` holds ``{"level", "args"}`` for lines and
+    ``{"event", "payload"}`` for events, every level kept; ``time`` and
+    ``time_end`` record nothing.
+    """
+
+    def __init__(self) -> None:
+        self.level = "DEBUG"
+        self._timers = {}
+        self._now_ms = 0.0
+        self.entries: list[dict[str, Any]] = []
+
+    def _write(self, level: str, message: str) -> None:
+        if level != "TRACE":
+            self.entries.append({"level": _CTX_LEVEL[level], "args": [message]})
+
+    def event(self, name: str, payload: dict[str, Any]) -> None:
+        self.entries.append({"event": name, "payload": dict(payload)})
+
+
 @dataclass(frozen=True)
 class LogRecord:
     execution: int

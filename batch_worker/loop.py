@@ -18,6 +18,9 @@ Each run, in order:
 
 If the work query or the worker mutation raises, this transaction rolls back,
 its job ends ``failed``, and the monitor restarts the loop.
+
+Release 0.3.x (see ``releases``) also hands the work query the stored cursor
+and commits the cursor a batch returns together with that batch (D).
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from __future__ import annotations
 from typing import Any
 
 from batch_worker.logging import Logger
-from batch_worker.scheduling import continue_running, go_idle, schedule_waiting
+from batch_worker.releases import release_of
+from batch_worker.scheduling import KEEP_CURSOR, continue_running, go_idle, schedule_waiting
 from batch_worker.shared import DEFAULT_COOLDOWN_MS, DEFAULT_POLL_INTERVAL_MS, RUNNING_THRESHOLD_MS
 from batch_worker.state import get_or_create_state, get_worker
 from convex_sim import internal_mutation, v
@@ -46,13 +50,27 @@ async def loop(ctx: Any, args: dict[str, Any]) -> None:
         )
         return None
     now = ctx.now_ms
-    query_args = {"name": name}
-    result = await ctx.run_query(worker["workQuery"], query_args, use_stale_snapshot=True)
+    release = release_of(ctx)
+    query_args: dict[str, Any] = {"name": name}
+    if release.component_cursor and "cursor" in state:
+        query_args["cursor"] = state["cursor"]  # D: sent once a batch has returned one
+    if release.snapshot_read_as_option:
+        result = await ctx.run_query(worker["workQuery"], query_args, {"useStaleSnapshot": True})
+    else:
+        result = await ctx.run_query(worker["workQuery"], query_args, use_stale_snapshot=True)
 
     if "batch" in result:
         returned = await ctx.run_mutation(worker["workerMutation"], result["batch"])
         debounce = (returned or {}).get("debounceMs") or 0
-        await continue_running(ctx, worker, debounce, now)
+        if not release.component_cursor:
+            await continue_running(ctx, worker, debounce, now)
+            return None
+        # D: the mutation knows how far the batch really got, so its cursor wins;
+        # either rides on the patch below and commits only with the batch.
+        cursor = result.get("cursor", KEEP_CURSOR)
+        if returned and "cursor" in returned:
+            cursor = returned["cursor"]
+        await continue_running(ctx, worker, debounce, now, cursor)
         return None
 
     poll = result.get("pollIntervalMs") or DEFAULT_POLL_INTERVAL_MS

@@ -8,12 +8,18 @@ writing when it fires. It never cancels an earlier runner; callers that must
 The monitor trails the loop by ``lag`` and is pushed back only when it is
 about to fire (within the grace window), so a busy loop reschedules it about
 once per lag rather than on every iteration.
+
+Two rules of later releases live here (see ``releases``): entering ``running``
+opens a fresh cooldown window (A), and the monitor is never armed in the past
+(B). The cursor (D) rides on the state patch that schedules the next run, so
+it commits exactly when the batch that produced it does.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from batch_worker.releases import release_of
 from batch_worker.shared import MONITOR_LAG_MS, MONITOR_REFRESH_WITHIN_MS
 from batch_worker.state import UNSET, Document, cancel_if_pending, get_or_create_state
 from convex_sim import internal
@@ -25,8 +31,17 @@ def monitor_lag_ms(worker: Document) -> float:
     return float(max(MONITOR_REFRESH_WITHIN_MS, configured))
 
 
+KEEP_CURSOR: Any = object()
+"""``cursor=KEEP_CURSOR`` (the default) leaves the stored cursor as it is; any
+other value, ``None`` included, is stored."""
+
+
 async def schedule_loop_run(
-    ctx: Any, worker: Document, delay_ms: float, last_work_ts: float | None = None
+    ctx: Any,
+    worker: Document,
+    delay_ms: float,
+    last_work_ts: float | None = None,
+    cursor: Any = KEEP_CURSOR,
 ) -> None:
     """§5.1: schedule the next loop run under a new generation, then mind the monitor."""
     state = await get_or_create_state(ctx, worker)
@@ -37,18 +52,27 @@ async def schedule_loop_run(
     update: dict[str, Any] = {"generation": generation, "runnerId": runner_id}
     if last_work_ts is not None:
         update["lastWorkTs"] = last_work_ts
+    if cursor is not KEEP_CURSOR:
+        update["cursor"] = cursor
     await ctx.db.patch(state["_id"], update)
     await ensure_monitored(ctx, worker, ctx.now_ms + delay_ms)
 
 
 async def continue_running(
-    ctx: Any, worker: Document, delay_ms: float, last_work_ts: float | None = None
+    ctx: Any,
+    worker: Document,
+    delay_ms: float,
+    last_work_ts: float | None = None,
+    cursor: Any = KEEP_CURSOR,
 ) -> None:
     """§5.2: mark the worker running (if it is not) and schedule the next run."""
     if worker["status"]["kind"] != "running":
         await ctx.db.patch(worker["_id"], {"status": {"kind": "running"}})
         worker["status"] = {"kind": "running"}
-    await schedule_loop_run(ctx, worker, delay_ms, last_work_ts)
+        if release_of(ctx).fresh_cooldown_window:
+            # A: a worker that starts running gets the whole cooldown ahead of it.
+            last_work_ts = max(last_work_ts or 0, ctx.now_ms + delay_ms)
+    await schedule_loop_run(ctx, worker, delay_ms, last_work_ts, cursor)
 
 
 async def ensure_monitored(ctx: Any, worker: Document, loop_run_at_ms: float) -> None:
@@ -63,6 +87,10 @@ async def ensure_monitored(ctx: Any, worker: Document, loop_run_at_ms: float) ->
     if state.get("monitorId") is not None and not close:
         return
     await cancel_if_pending(ctx, state.get("monitorId"))
+    if release_of(ctx).monitor_never_in_past:
+        # B: a stuck runner's scheduledTime is past; a monitor armed behind it
+        # would fire at once, again and again.
+        loop_run_at_ms = max(loop_run_at_ms, ctx.now_ms)
     run_at = loop_run_at_ms + lag
     monitor_id = await ctx.scheduler.run_at(
         run_at, internal.monitor.monitor, {"name": worker["name"]}

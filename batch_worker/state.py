@@ -13,6 +13,10 @@ from convex_sim import MISSING
 Document = dict[str, Any]
 
 
+class UnknownWorkerError(LookupError):
+    """A call that needs an existing worker named one that was never pinged."""
+
+
 async def get_worker(ctx: Any, name: str) -> Document | None:
     """The worker with this name, or None; two with one name is an error (``unique``)."""
     worker: Document | None = (

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from types import ModuleType
+from types import MappingProxyType, ModuleType
 
 from convex_sim.errors import ConvexSimError
 from convex_sim.functions import Registry
@@ -37,6 +37,10 @@ class ComponentDefinition:
     schema: Schema | None
     modules: tuple[ModuleType, ...]
     env: tuple[str, ...]
+    constants: Mapping[str, object] = field(default_factory=dict)
+    """Values fixed in the component's code, as a bundled release fixes its own:
+    two definitions over the same modules may differ only here (its handlers
+    read them as ``ctx.constants``). ``batch_worker.release`` is built on this."""
 
 
 @dataclass(frozen=True)
@@ -90,12 +94,16 @@ def define_component(
     schema: Schema | None = None,
     modules: Iterable[ModuleType] = (),
     env: Iterable[str] = (),
+    constants: Mapping[str, object] | None = None,
 ) -> ComponentDefinition:
-    """A component: its schema, the modules holding its functions, the env vars it reads."""
+    """A component: its schema, the modules holding its functions, the env vars it
+    reads, and the constants its code was built with (``ctx.constants``)."""
     check_identifier(name, what="Component name")
     modules = tuple(modules)
     Registry(modules)  # fail now, at definition, on a bad module list
-    return ComponentDefinition(name, schema, modules, tuple(env))
+    return ComponentDefinition(
+        name, schema, modules, tuple(env), MappingProxyType(dict(constants or {}))
+    )
 
 
 def define_app(
@@ -120,6 +128,7 @@ class Namespace:
     registry: Registry
     env: dict[str, str]
     children: dict[str, Namespace] = field(default_factory=dict)
+    constants: Mapping[str, object] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -134,7 +143,11 @@ def build_namespaces(app: AppDefinition) -> dict[str, Namespace]:
         env = {key: DEFAULT_ENV[key] for key in ALWAYS_VISIBLE_ENV}
         env.update(mount.env)
         child = Namespace(
-            mount.name, mount.component.schema, Registry(mount.component.modules), env
+            mount.name,
+            mount.component.schema,
+            Registry(mount.component.modules),
+            env,
+            constants=mount.component.constants,
         )
         root.children[mount.name] = child
         namespaces[mount.name] = child

@@ -223,15 +223,37 @@ class _BaseCtx:
         """The env vars this app or component may see (§7.3)."""
         return MappingProxyType(self._frame.namespace.env)
 
+    @property
+    def constants(self) -> Mapping[str, object]:
+        """The constants the component was defined with (empty for the app)."""
+        return self._frame.namespace.constants
+
     def _refuse(self, callee: str) -> NestingError:
         return NestingError(
             f"Cannot call a {callee} function from a {self._frame.function_type} function"
         )
 
     async def run_query(
-        self, reference: Any, args: Any = None, *, use_stale_snapshot: bool = False
+        self,
+        reference: Any,
+        args: Any = None,
+        options: Mapping[str, Any] | None = None,
+        *,
+        use_stale_snapshot: bool = False,
     ) -> Any:
-        """Run a query; in a mutation, ``use_stale_snapshot=True`` reads without a dependency."""
+        """Run a query; in a mutation, a snapshot read adds no read dependency.
+
+        Ask for one either way Convex code does: ``use_stale_snapshot=True``, or
+        the options object ``{"useStaleSnapshot": True}`` as the third argument
+        (convex-semantics §4.7); both are the same read.
+        """
+        if options is not None:
+            unknown = sorted(set(options) - {"useStaleSnapshot"})
+            if unknown:
+                raise TypeError(
+                    f"run_query options: unknown {unknown}; the only option is 'useStaleSnapshot'"
+                )
+            use_stale_snapshot = use_stale_snapshot or bool(options.get("useStaleSnapshot"))
         return await self._runtime.call_query(
             self._frame, reference, args, snapshot=use_stale_snapshot
         )

@@ -10,9 +10,10 @@ from example import example
 from example.schema import schema
 
 
-def make_app(log_level: str | None = None) -> AppDefinition:
-    """A fresh app definition; ``log_level`` sets the component's ``LOG_LEVEL``."""
+def make_app(log_level: str | None = None, release: str = "0.2.0") -> AppDefinition:
+    """A fresh app definition; ``log_level`` sets the component's ``LOG_LEVEL``,
+    ``release`` which of the batch worker's releases is mounted."""
     app = define_app(schema=schema, modules=[example])
     env = {} if log_level is None else {"LOG_LEVEL": log_level}
-    app.use(batch_worker.component, name="batchWorker", env=env)
+    app.use(batch_worker.release(release), name="batchWorker", env=env)
     return app

@@ -219,11 +219,11 @@ async def status(ctx: Any, args: dict[str, Any]) -> Any:
     return await ctx.run_query(components.batchWorker.lib.status, {"name": args["name"]})
 
 
-def make_app(log_level: str | None = None) -> AppDefinition:
-    """This module as an app with the batch worker mounted as ``batchWorker``."""
+def make_app(log_level: str | None = None, release: str = "0.2.0") -> AppDefinition:
+    """This module as an app with the batch worker (at ``release``) mounted as ``batchWorker``."""
     import tests.apps.bw_app as module
 
     app = define_app(schema=schema, modules=[module])
     env = {} if log_level is None else {"LOG_LEVEL": log_level}
-    app.use(batch_worker.component, name="batchWorker", env=env)
+    app.use(batch_worker.release(release), name="batchWorker", env=env)
     return app

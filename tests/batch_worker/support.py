@@ -43,8 +43,8 @@ def approx(value: float) -> Any:
     return pytest.approx(value, abs=0.01)
 
 
-def make_sim(log_level: str | None = None, *, seed: int = 0) -> Simulator:
-    return Simulator(bw_app.make_app(log_level=log_level), seed=seed)
+def make_sim(log_level: str | None = None, *, seed: int = 0, release: str = "0.2.0") -> Simulator:
+    return Simulator(bw_app.make_app(log_level=log_level, release=release), seed=seed)
 
 
 MAX_DUE_TIMES: Final = 2_000
